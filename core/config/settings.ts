@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { CaracalError } from '../errors.js';
+import { defaultHome, homePaths } from './paths.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const host = z.string().min(1).max(255);
+
+/** The installation's settings: flags > env `CARACAL_*` > `<home>/config.toml` > defaults (DESIGN.md §2). */
+export const settingsSchema = z
+  .object({
+    control: z.object({ host: host.default('127.0.0.1'), port: port.default(4700) }).strict().default({ host: '127.0.0.1', port: 4700 }),
+    gateway: z.object({ host: host.default('127.0.0.1'), port: port.default(4701) }).strict().default({ host: '127.0.0.1', port: 4701 }),
+    /** `postgres://…` for the scale-out store; empty means SQLite in the home. */
+    database_url: z.string().default(''),
+    /** Where clients reach the control plane (defaults to http://control.host:control.port). */
+    control_url: z.string().url().optional(),
+    gateway_url: z.string().url().optional(),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+export type Settings = z.infer<typeof settingsSchema> & { readonly home: string };
+
+/** Values given on the command line (undefined when not given). */
+export interface SettingFlags {
+  readonly home?: string | undefined;
+  readonly controlPort?: number | string | undefined;
+  readonly gatewayPort?: number | string | undefined;
+  readonly controlHost?: string | undefined;
+  readonly gatewayHost?: string | undefined;
+}
+
+/** Resolves the settings from flags, environment, the config file and defaults, validated. */
+export function loadSettings(flags: SettingFlags = {}, env: Env = process.env): Settings {
+  const home = flags.home ?? defaultHome(env);
+  const file = readConfigFile(homePaths(home).config);
+  const merged = {
+    ...file,
+    control: {
+      ...(file.control as object | undefined),
+      ...defined({ host: flags.controlHost ?? env.CARACAL_CONTROL_HOST, port: flags.controlPort ?? env.CARACAL_CONTROL_PORT }),
+    },
+    gateway: {
+      ...(file.gateway as object | undefined),
+      ...defined({ host: flags.gatewayHost ?? env.CARACAL_GATEWAY_HOST, port: flags.gatewayPort ?? env.CARACAL_GATEWAY_PORT }),
+    },
+    ...defined({
+      database_url: env.CARACAL_DATABASE_URL,
+      control_url: env.CARACAL_CONTROL_URL,
+      gateway_url: env.CARACAL_GATEWAY_URL,
+      log_level: env.CARACAL_LOG_LEVEL,
+    }),
+  };
+  const parsed = settingsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new CaracalError(
+      'CRC_CONFIG_INVALID',
+      `invalid settings (flags, CARACAL_* environment or ${homePaths(home).config}): ${problems.join('; ')}`,
+      { details: parsed.error.issues, hint: 'fix the value named above; ports are 0–65535' },
+    );
+  }
+  return { ...parsed.data, home };
+}
+
+/** The URL clients use to reach the control plane. */
+export function controlUrl(settings: Settings): string {
+  return settings.control_url ?? `http://${urlHost(settings.control.host)}:${settings.control.port}`;
+}
+
+/** The URL clients use to reach the Gateway. */
+export function gatewayUrl(settings: Settings): string {
+  return settings.gateway_url ?? `http://${urlHost(settings.gateway.host)}:${settings.gateway.port}`;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new CaracalError('CRC_CONFIG_INVALID', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
+    throw new CaracalError('CRC_CONFIG_INVALID', `${path} is not valid TOML${where}: ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+      hint: 'fix the file or remove it to use the defaults',
+    });
+  }
+}
+
+function defined(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined && v !== ''));
+}
