@@ -1,0 +1,104 @@
+/**
+ * Header hygiene (DESIGN.md §5). Never forwarded upstream: `Authorization` (replaced only by a
+ * provider credential), every `X-Caracal-*`, hop-by-hop headers (RFC 9110 §7.6.1) and those named
+ * in `Connection`, `Proxy-*`, `Forwarded`, `X-Forwarded-*`, `X-Real-IP`, `Host` (the upstream's own
+ * is set by the client) and `Expect` (undici does not speak 100-continue). Then `X-Forwarded-For`,
+ * `-Proto`, `-Host` and `X-Request-Id` are set fresh.
+ */
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'expect',
+  'authorization',
+  'forwarded',
+  'x-real-ip',
+  'x-request-id',
+]);
+
+/** Whether a request header (lower-case name) must never reach the upstream. */
+export function isStrippedRequestHeader(lowerName: string): boolean {
+  return (
+    HOP_BY_HOP.has(lowerName) ||
+    lowerName.startsWith('x-caracal-') ||
+    lowerName.startsWith('proxy-') ||
+    lowerName.startsWith('x-forwarded-')
+  );
+}
+
+export interface ForwardingFacts {
+  readonly requestId: string;
+  readonly clientIp: string;
+  readonly proto: 'http' | 'https';
+  /** The Host the client sent to the Gateway. */
+  readonly host: string;
+}
+
+/**
+ * Builds the upstream request headers as a flat [name, value, …] list from Node's rawHeaders,
+ * dropping what must not travel and adding the forwarding headers.
+ */
+export function upstreamRequestHeaders(rawHeaders: readonly string[], facts: ForwardingFacts): string[] {
+  const named = connectionNamed(rawHeaders);
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const lower = name.toLowerCase();
+    if (isStrippedRequestHeader(lower) || (named !== null && named.has(lower))) continue;
+    out.push(name, rawHeaders[i + 1] as string);
+  }
+  out.push('x-forwarded-for', facts.clientIp, 'x-forwarded-proto', facts.proto, 'x-request-id', facts.requestId);
+  if (facts.host !== '') out.push('x-forwarded-host', facts.host);
+  return out;
+}
+
+const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer', 'x-request-id']);
+
+/**
+ * Builds the response headers for the client from the upstream's raw headers: hop-by-hop removed,
+ * `X-Request-Id` set to the Gateway's. Redirects pass through untouched (never followed).
+ */
+export function clientResponseHeaders(rawHeaders: readonly (Buffer | string)[], requestId: string): string[] {
+  const out: string[] = [];
+  let named: Set<string> | null = null;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (String(rawHeaders[i]).toLowerCase() === 'connection') {
+      named ??= new Set();
+      for (const token of String(rawHeaders[i + 1]).split(',')) named.add(token.trim().toLowerCase());
+    }
+  }
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = String(rawHeaders[i]);
+    const lower = name.toLowerCase();
+    if (RESPONSE_HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
+    out.push(name, String(rawHeaders[i + 1]));
+  }
+  out.push('x-request-id', requestId);
+  return out;
+}
+
+function connectionNamed(rawHeaders: readonly string[]): Set<string> | null {
+  let named: Set<string> | null = null;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() !== 'connection') continue;
+    named ??= new Set();
+    for (const token of (rawHeaders[i + 1] as string).split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t !== '') named.add(t);
+    }
+  }
+  return named;
+}
+
+const PRINTABLE_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** Keeps a client's X-Request-Id when it is printable ASCII of at most 128 chars (DESIGN.md §5). */
+export function acceptRequestId(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && PRINTABLE_ID.test(value) ? value : undefined;
+}

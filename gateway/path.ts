@@ -1,0 +1,42 @@
+/**
+ * Request-target checks (DESIGN.md §5): only origin-form paths are proxied; dot segments, encoded
+ * dot segments, encoded separators (%2F, %5C) and backslashes are refused rather than normalised,
+ * so the Gateway's policy view of a path is always the upstream's view of it.
+ */
+
+export interface SplitTarget {
+  /** The path as sent (still percent-encoded). */
+  readonly path: string;
+  /** The query string including `?`, or ''. */
+  readonly search: string;
+}
+
+const ENCODED_FORBIDDEN = /%(2e|2f|5c|00)/i;
+
+/** Splits and checks a request target; returns undefined when it must be refused. */
+export function checkTarget(target: string): SplitTarget | undefined {
+  if (target.length === 0 || target.charCodeAt(0) !== 47 /* / */) return undefined;
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
+  const search = q === -1 ? '' : target.slice(q);
+  if (path.includes('\\') || ENCODED_FORBIDDEN.test(path)) return undefined;
+  // Fast scan for "." or ".." segments.
+  let start = 1;
+  for (let i = 1; i <= path.length; i++) {
+    if (i === path.length || path.charCodeAt(i) === 47) {
+      const len = i - start;
+      if ((len === 1 && path.charCodeAt(start) === 46) || (len === 2 && path.charCodeAt(start) === 46 && path.charCodeAt(start + 1) === 46)) {
+        return undefined;
+      }
+      start = i + 1;
+    }
+  }
+  return { path, search };
+}
+
+/** Joins an upstream base path (`/`, `/api`, `/api/`) with a checked request path. */
+export function joinUpstreamPath(basePath: string, path: string, search: string): string {
+  if (basePath === '' || basePath === '/') return path + search;
+  const base = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath;
+  return base + path + search;
+}
