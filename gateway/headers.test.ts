@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { acceptRequestId, clientResponseHeaders, isStrippedRequestHeader, upstreamRequestHeaders } from './headers.js';
+import { acceptRequestId } from '../core/domain/request-id.js';
+import { clientResponseHeaders, isStrippedRequestHeader, upstreamRequestHeaders } from './headers.js';
 
 const facts = { requestId: 'req_1', clientIp: '127.0.0.1', proto: 'http', host: 'gw.local:4701' } as const;
 

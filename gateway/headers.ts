@@ -95,10 +95,3 @@ function connectionNamed(rawHeaders: readonly string[]): Set<string> | null {
   }
   return named;
 }
-
-const PRINTABLE_ID = /^[\x21-\x7e]{1,128}$/;
-
-/** Keeps a client's X-Request-Id when it is printable ASCII of at most 128 chars (DESIGN.md §5). */
-export function acceptRequestId(value: string | string[] | undefined): string | undefined {
-  return typeof value === 'string' && PRINTABLE_ID.test(value) ? value : undefined;
-}
