@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { clientResponseHeaders } from './headers.js';
 import type { RefusalReason } from './refusals.js';
@@ -37,7 +38,7 @@ export interface ForwardTarget {
   readonly method: string;
   readonly headers: string[];
   /** The request body stream, or null when there is none. */
-  readonly body: IncomingMessage | null;
+  readonly body: Readable | null;
 }
 
 /** How a forwarded request ended. */

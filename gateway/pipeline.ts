@@ -1,0 +1,294 @@
+/**
+ * The Gateway's request path (DESIGN.md §5). Every request runs these stages, in this order:
+ *
+ *   receive    request ID, request-target check, limits          → onReceive (observers)
+ *   identify   bearer token verified locally (cached), revocation   → identify (first-wins)
+ *   route      X-Caracal-Resource → resource; `aud` must match it   → route (first-wins)
+ *   authorize  the zone's compiled policy, then plugins (narrow only) → authorize (deny-wins)
+ *   prepare    strip and set headers; provider credentials           → prepareUpstream (sequential)
+ *   forward    undici dispatch, streaming both ways
+ *   respond    the upstream's response, or the JSON refusal
+ *   record     one audit event, queued off the hot path            → onResponse, onRecord
+ *
+ * A stage that refuses jumps straight to respond and record. Nothing here awaits storage: state
+ * comes from an in-memory snapshot the store watcher keeps current, and audit is queued.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import type { AuditEventInput, Decision } from '../core/audit/event.js';
+import { requestIdFor } from '../core/domain/request-id.js';
+import { isResourceId, normalizeResourceId } from '../core/domain/ids.js';
+import type { HookDriver } from '../core/plugin/hook-driver.js';
+import type { GatewayRequest, Identity, Route } from '../core/plugin/hooks.js';
+import type { Decision as PolicyDecision } from '../core/policy/types.js';
+import { forward, type ForwardOutcome } from './forward.js';
+import type { Dispatcher } from 'undici';
+import { upstreamRequestHeaders } from './headers.js';
+import { checkTarget, joinUpstreamPath, type SplitTarget } from './path.js';
+import { refusals, type RefusalReason } from './refusals.js';
+import { sendRefusal } from './respond.js';
+import type { GatewayState, RoutedResource, VerifiedToken } from './state.js';
+
+export interface GatewayLimits {
+  readonly maxTokenBytes: number;
+  readonly maxBodyBytes: number;
+}
+
+export const defaultGatewayLimits: GatewayLimits = { maxTokenBytes: 4096, maxBodyBytes: 10 * 1024 * 1024 };
+
+export interface PipelineDeps {
+  /** The current snapshot (swapped whole when the store changes). */
+  state(): GatewayState;
+  readonly hooks: HookDriver;
+  readonly agent: Dispatcher;
+  readonly limits: GatewayLimits;
+  /** Queues one audit event (never throws, never awaits storage). */
+  record(event: AuditEventInput): void;
+  /** Counts one finished request (metrics). */
+  observe(outcome: { decision: Decision; status: number; latencyMs: number; cacheHit: boolean }): void;
+}
+
+/** Per-request facts gathered stage by stage, recorded at the end. */
+interface Exchange {
+  readonly requestId: string;
+  readonly started: number;
+  readonly method: string;
+  path: string;
+  token: VerifiedToken | null;
+  resourceId: string | null;
+  policy: PolicyDecision | null;
+  cacheHit: boolean;
+}
+
+/** Creates the request handler that runs the stages above. */
+export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { hooks } = deps;
+
+  function refuse(req: IncomingMessage, res: ServerResponse, ex: Exchange, reason: RefusalReason, message?: string): void {
+    drain(req);
+    const status = sendRefusal(res, reason, ex.requestId, message);
+    finish(ex, req, status, null, reason, 'deny');
+  }
+
+  function finish(ex: Exchange, req: IncomingMessage, status: number, upstreamStatus: number | null, reason: RefusalReason | 'ok' | 'upstream_error', decision: Decision): void {
+    const latencyMs = Math.round((performance.now() - ex.started) * 1000) / 1000;
+    const refusal = reason === 'ok' || reason === 'upstream_error' ? null : refusals[reason];
+    const category = reason === 'upstream_error' ? 'upstream' : (refusal?.category ?? null);
+    const policy = ex.policy;
+    const event: AuditEventInput = {
+      type: 'gateway.request',
+      zone: ex.token?.zoneId ?? null,
+      request_id: ex.requestId,
+      app: ex.token?.appId ?? null,
+      resource: ex.resourceId,
+      scopes: ex.token?.scopes ?? [],
+      decision,
+      reason,
+      category,
+      policy:
+        policy === null
+          ? null
+          : { set_id: policy.policySetId, set_version: policy.policySetVersion, versions: policy.policies, rules: policy.rules },
+      http: { method: ex.method, path: ex.path, status, upstream_status: upstreamStatus, latency_ms: latencyMs },
+      token: ex.token === null ? null : { jti: ex.token.jti, exp: ex.token.exp },
+      detail: policy?.diagnosis ? { diagnosis: policy.diagnosis } : {},
+    };
+    deps.observe({ decision, status, latencyMs, cacheHit: ex.cacheHit });
+    if (hooks.has('onResponse')) {
+      void hooks.runHook('onResponse', {
+        request: gatewayRequest(req, ex, false),
+        identity: ex.token,
+        resourceId: ex.resourceId,
+        status,
+        upstreamStatus,
+        latencyMs,
+        decision,
+      });
+    }
+    if (hooks.has('onRecord')) {
+      void hooks.runHook('onRecord', event.detail ?? {}, { event }).then((detail) => deps.record({ ...event, detail }));
+    } else {
+      deps.record(event);
+    }
+  }
+
+  return function handle(req: IncomingMessage, res: ServerResponse): void {
+    // receive
+    const target = checkTarget(req.url ?? '');
+    const ex: Exchange = {
+      requestId: requestIdFor(req.headers['x-request-id']),
+      started: performance.now(),
+      method: req.method ?? 'GET',
+      path: target?.path ?? '(invalid)',
+      token: null,
+      resourceId: null,
+      policy: null,
+      cacheHit: false,
+    };
+    const state = deps.state();
+    if (!state.ready) return refuse(req, res, ex, 'gateway_unavailable');
+    if (target === undefined) return refuse(req, res, ex, 'path_invalid');
+    const length = req.headers['content-length'];
+    if (length !== undefined && Number(length) > deps.limits.maxBodyBytes) return refuse(req, res, ex, 'body_too_large');
+    if (hooks.has('onReceive')) void hooks.runHook('onReceive', { request: gatewayRequest(req, ex, false) });
+
+    // identify
+    const authorization = req.headers.authorization;
+    if (authorization === undefined || authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') {
+      return refuse(req, res, ex, 'token_missing');
+    }
+    const raw = authorization.slice(7).trim();
+    if (raw.length > deps.limits.maxTokenBytes) return refuse(req, res, ex, 'token_too_large');
+    const verified = state.verify(raw);
+    if (verified instanceof Promise) {
+      verified.then(
+        (result) => identified(req, res, ex, target, state, result),
+        () => refuse(req, res, ex, 'signature_invalid'),
+      );
+    } else {
+      ex.cacheHit = true;
+      identified(req, res, ex, target, state, verified);
+    }
+  };
+
+  function identified(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, result: VerifiedToken | RefusalReason): void {
+    if (typeof result === 'string') return refuse(req, res, ex, result);
+    ex.token = result;
+    const standing = state.standing(result);
+    if (standing !== null) return refuse(req, res, ex, standing);
+
+    // route
+    const header = req.headers['x-caracal-resource'];
+    if (header === undefined || header === '') return refuse(req, res, ex, 'resource_header_missing');
+    if (typeof header !== 'string' || !isResourceId(header)) return refuse(req, res, ex, 'resource_header_invalid');
+    const resourceId = header.startsWith('resource://') ? header : normalizeResourceId(header);
+    ex.resourceId = resourceId;
+    const resource = state.resource(result.zoneId, resourceId);
+    if (resource === undefined) {
+      if (!hooks.has('route')) return refuse(req, res, ex, 'resource_unknown');
+      hooks.runHook('route', { request: gatewayRequest(req, ex, false), identity: result, resourceId }).then(
+        (route) => (route === undefined ? refuse(req, res, ex, 'resource_unknown') : routed(req, res, ex, target, state, state.routeFromPlugin(route))),
+        () => refuse(req, res, ex, 'provider_unavailable'),
+      );
+      return;
+    }
+    routed(req, res, ex, target, state, resource);
+  }
+
+  function routed(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, resource: RoutedResource | undefined): void {
+    if (resource === undefined) return refuse(req, res, ex, 'provider_unavailable');
+    const token = ex.token as VerifiedToken;
+    if (token.resourceId !== resource.id) return refuse(req, res, ex, 'audience_mismatch');
+
+    // authorize
+    const decision = state.matcher(token.zoneId).decideRequest({
+      app: token.appId,
+      resource: resource.id,
+      scopes: token.scopes,
+      method: ex.method,
+      path: target.path,
+    });
+    ex.policy = decision;
+    if (decision.effect === 'deny') {
+      return refuse(req, res, ex, decision.reason ?? 'no_matching_rule', decision.diagnosis?.summary);
+    }
+    if (!hooks.has('authorize')) return prepare(req, res, ex, target, resource);
+    const route: Route = { resourceId: resource.id, upstreamUrl: resource.upstreamUrl, providerId: resource.providerId };
+    hooks
+      .runHook('authorize', { request: gatewayRequest(req, ex, true), identity: token, route, policy: { effect: 'allow', reason: 'ok' } })
+      .then(
+        (verdict) => (verdict.effect === 'deny' ? refuse(req, res, ex, 'plugin_denied', `denied by plugin ${verdict.plugin ?? ''}: ${verdict.reason}`) : prepare(req, res, ex, target, resource)),
+        () => refuse(req, res, ex, 'plugin_denied'),
+      );
+  }
+
+  function prepare(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, resource: RoutedResource): void {
+    const headers = upstreamRequestHeaders(req.rawHeaders, {
+      requestId: ex.requestId,
+      clientIp: req.socket.remoteAddress ?? '',
+      proto: 'http',
+      host: req.headers.host ?? '',
+    });
+    const path = joinUpstreamPath(resource.basePath, target.path, target.search);
+    if (!hooks.has('prepareUpstream')) return send(req, res, ex, resource.origin, path, headers);
+    const upstream = { url: resource.origin + path, headers: headerRecord(headers) };
+    const route: Route = { resourceId: resource.id, upstreamUrl: resource.upstreamUrl, providerId: resource.providerId };
+    hooks.runHook('prepareUpstream', { request: gatewayRequest(req, ex, true), identity: ex.token as Identity, route, upstream }).then(
+      () => {
+        const url = new URL(upstream.url);
+        send(req, res, ex, url.origin, url.pathname + url.search, Object.entries(upstream.headers).flat());
+      },
+      () => refuse(req, res, ex, 'provider_unavailable'),
+    );
+  }
+
+  function send(req: IncomingMessage, res: ServerResponse, ex: Exchange, origin: string, path: string, headers: string[]): void {
+    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    const body = hasBody ? limitBody(req, deps.limits.maxBodyBytes) : null;
+    forward(deps.agent, res, { origin, path, method: ex.method, headers, body: body?.stream ?? null }, ex.requestId, (outcome: ForwardOutcome) => {
+      if (outcome.failure !== null && !outcome.responded && !outcome.clientAborted) {
+        const reason = body?.tooLarge === true ? 'body_too_large' : outcome.failure;
+        const status = sendRefusal(res, reason, ex.requestId);
+        return finish(ex, req, status, null, reason, reason === 'body_too_large' ? 'deny' : 'error');
+      }
+      const upstreamStatus = outcome.upstreamStatus;
+      if (outcome.failure !== null) return finish(ex, req, upstreamStatus ?? 502, upstreamStatus, outcome.failure, 'error');
+      if (outcome.clientAborted) return finish(ex, req, 499, upstreamStatus, 'ok', 'allow');
+      const failed = upstreamStatus !== null && upstreamStatus >= 500;
+      finish(ex, req, upstreamStatus ?? 502, upstreamStatus, failed ? 'upstream_error' : 'ok', 'allow');
+    });
+  }
+}
+
+/** The body to send upstream; chunked uploads pass through a counter that stops at the limit. */
+interface LimitedBody {
+  readonly stream: Readable;
+  tooLarge: boolean;
+}
+
+function limitBody(req: IncomingMessage, max: number): LimitedBody {
+  // With Content-Length the limit was checked up front and Node enforces the length itself.
+  if (req.headers['content-length'] !== undefined) return { stream: req, tooLarge: false };
+  let seen = 0;
+  const limited: LimitedBody = { stream: req, tooLarge: false };
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > max) {
+        limited.tooLarge = true;
+        callback(new Error('request body exceeds the limit'));
+        return;
+      }
+      callback(null, chunk);
+    },
+  });
+  pipeline(req, counter, () => undefined);
+  return Object.assign(limited, { stream: counter });
+}
+
+function drain(req: IncomingMessage): void {
+  // Let an unread body go without holding the socket; Node discards it when the response ends.
+  if (!req.complete) req.resume();
+}
+
+function headerRecord(flat: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) out[(flat[i] as string).toLowerCase()] = flat[i + 1] as string;
+  return out;
+}
+
+function gatewayRequest(req: IncomingMessage, ex: Exchange, withCredentials: boolean): GatewayRequest {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const headers = { ...req.headers };
+  if (!withCredentials) delete headers.authorization;
+  return {
+    requestId: ex.requestId,
+    method: ex.method,
+    path: ex.path,
+    query: q === -1 ? '' : url.slice(q + 1),
+    headers,
+    remoteAddress: req.socket.remoteAddress ?? '',
+  };
+}

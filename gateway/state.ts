@@ -1,0 +1,55 @@
+import type { Identity, Route } from '../core/plugin/hooks.js';
+import type { PolicyMatcher } from '../core/policy/compile.js';
+import type { RefusalReason } from './refusals.js';
+
+/** A verified access token, as the pipeline uses it (cached per raw token until `exp`). */
+export interface VerifiedToken extends Identity {
+  /** The token's `aud`: the one resource it was issued for. */
+  readonly resourceId: string;
+  readonly jti: string;
+  /** `exp`, seconds since the epoch. */
+  readonly exp: number;
+  /** `iat`, seconds since the epoch (app revocations refuse tokens issued before them). */
+  readonly iat: number;
+}
+
+/** A resource ready to forward to: the upstream split once into origin and base path. */
+export interface RoutedResource {
+  readonly id: string;
+  readonly zoneId: string;
+  readonly upstreamUrl: string;
+  readonly origin: string;
+  readonly basePath: string;
+  readonly providerId: string | null;
+}
+
+/**
+ * What the pipeline reads per request: one immutable snapshot, swapped whole when the store
+ * changes (state-loader.ts), so a request never sees half an update and never awaits storage.
+ */
+export interface GatewayState {
+  readonly ready: boolean;
+  /** Why the Gateway is (not) ready, for `/_caracal/readyz`. */
+  readonly detail: string;
+  /** Verifies a raw bearer token: sync on a cache hit, a promise on the first sight of a token. */
+  verify(raw: string): VerifiedToken | RefusalReason | Promise<VerifiedToken | RefusalReason>;
+  /** Whether a verified token may still be used: revoked, app revoked, disabled or gone. */
+  standing(token: VerifiedToken): RefusalReason | null;
+  resource(zoneId: string, resourceId: string): RoutedResource | undefined;
+  /** Turns a plugin's route into a forwardable one (undefined when its URL is unusable). */
+  routeFromPlugin(route: Route): RoutedResource | undefined;
+  /** The zone's compiled active policy set (denies everything when none is active). */
+  matcher(zoneId: string): PolicyMatcher;
+}
+
+/** Splits an upstream base URL into origin and base path (done once per resource, not per request). */
+export function routedResource(id: string, zoneId: string, upstreamUrl: string, providerId: string | null): RoutedResource | undefined {
+  let url: URL;
+  try {
+    url = new URL(upstreamUrl);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  return { id, zoneId, upstreamUrl, origin: url.origin, basePath: url.pathname, providerId };
+}
