@@ -46,7 +46,7 @@ export interface PipelineDeps {
   /** Queues one audit event (never throws, never awaits storage). */
   record(event: AuditEventInput): void;
   /** Counts one finished request (metrics). */
-  observe(outcome: { decision: Decision; status: number; latencyMs: number; cacheHit: boolean }): void;
+  observe(outcome: { decision: Decision; status: number; latencyMs: number; cacheHit: boolean | null }): void;
 }
 
 /** Per-request facts gathered stage by stage, recorded at the end. */
@@ -58,7 +58,8 @@ interface Exchange {
   token: VerifiedToken | null;
   resourceId: string | null;
   policy: PolicyDecision | null;
-  cacheHit: boolean;
+  /** Whether the token was found in the verified-token cache; null before identify. */
+  cacheHit: boolean | null;
 }
 
 /** Creates the request handler that runs the stages above. */
@@ -124,7 +125,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       token: null,
       resourceId: null,
       policy: null,
-      cacheHit: false,
+      cacheHit: null,
     };
     const state = deps.state();
     if (!state.ready) return refuse(req, res, ex, 'gateway_unavailable');
@@ -142,6 +143,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     if (raw.length > deps.limits.maxTokenBytes) return refuse(req, res, ex, 'token_too_large');
     const verified = state.verify(raw);
     if (verified instanceof Promise) {
+      ex.cacheHit = false;
       verified.then(
         (result) => identified(req, res, ex, target, state, result),
         () => refuse(req, res, ex, 'signature_invalid'),

@@ -97,6 +97,13 @@ export const refusals = {
   path_not_allowed: policy('access_denied', 'the policy does not allow this path', 'add the path to the rule, or call a path it allows'),
   denied_by_rule: policy('access_denied', 'a deny rule matches this request', 'change or remove the deny rule named in the explanation'),
   plugin_denied: policy('access_denied', 'a plugin denied this request', 'see the plugin named in the explanation'),
+  request_malformed: {
+    status: 400,
+    error: 'invalid_request',
+    category: 'runtime_config',
+    message: 'the HTTP request is malformed (bad header syntax, CR/LF in a header, bad framing)',
+    hint: 'send a valid HTTP/1.1 request; header values may not contain CR or LF',
+  },
   headers_too_large: {
     status: 431,
     error: 'request_header_fields_too_large',

@@ -1,0 +1,81 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { AuditEventInput } from '../core/audit/event.js';
+import { newId } from '../core/domain/ids.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { PipelineDeps } from './pipeline.js';
+import { createPipeline } from './pipeline.js';
+import { refusals } from './refusals.js';
+
+/** The reserved prefix for the Gateway's own endpoints; never proxied (DESIGN.md §2). */
+export const RESERVED_PREFIX = '/_caracal/';
+
+export interface GatewayServerOptions extends PipelineDeps {
+  readonly metrics: GatewayMetrics;
+  /** Header block limit in bytes (DESIGN.md §5: 16 KiB). */
+  readonly maxHeaderBytes: number;
+}
+
+/**
+ * The Gateway's HTTP server: `/_caracal/healthz|readyz|metrics`, and everything else through the
+ * pipeline. Header-block overflows and malformed requests are answered by Node's parser before a
+ * request exists; they still get the JSON refusal and an audit event here.
+ */
+export function createGatewayServer(options: GatewayServerOptions): Server {
+  const handle = createPipeline(options);
+  const server = createServer(
+    { maxHeaderSize: options.maxHeaderBytes, requestTimeout: 0, headersTimeout: 10_000, keepAliveTimeout: 65_000 },
+    (req: IncomingMessage, res: ServerResponse) => {
+      const url = req.url ?? '';
+      if (url.startsWith(RESERVED_PREFIX)) return serveOwn(url, res, options);
+      handle(req, res);
+    },
+  );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) return socket.destroy();
+    const overflow = error.code === 'HPE_HEADER_OVERFLOW';
+    const requestId = newId('request');
+    const reason = overflow ? 'headers_too_large' : 'request_malformed';
+    const refusal = refusals[reason];
+    const body = JSON.stringify({ error: refusal.error, reason, message: refusal.message, request_id: requestId, category: refusal.category, hint: refusal.hint });
+    socket.end(
+      `HTTP/1.1 ${refusal.status} ${overflow ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    const event: AuditEventInput = {
+      type: 'gateway.request',
+      zone: null,
+      request_id: requestId,
+      decision: 'deny',
+      reason,
+      category: refusal.category,
+      http: { method: '', path: '', status: refusal.status, upstream_status: null, latency_ms: null },
+    };
+    options.record(event);
+    options.observe({ decision: 'deny', status: refusal.status, latencyMs: 0, cacheHit: null });
+  });
+  return server;
+}
+
+function serveOwn(url: string, res: ServerResponse, options: GatewayServerOptions): void {
+  const path = url.split('?')[0];
+  if (path === '/_caracal/healthz') return json(res, 200, { ok: true });
+  if (path === '/_caracal/readyz') {
+    const state = options.state();
+    return json(res, state.ready ? 200 : 503, { ok: state.ready, detail: state.detail });
+  }
+  if (path === '/_caracal/metrics') {
+    void options.metrics.registry.metrics().then((text) => {
+      res.writeHead(200, { 'content-type': options.metrics.registry.contentType });
+      res.end(text);
+    });
+    return;
+  }
+  json(res, 404, { error: 'not_found', message: `no Gateway endpoint ${path ?? ''}` });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}
