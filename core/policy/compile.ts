@@ -1,0 +1,190 @@
+import { compileGlob, type CompiledGlob } from './glob.js';
+import { decideMint, decideRequest, grantableScopes } from './decide.js';
+import {
+  httpMethods,
+  type Decision,
+  type MintDecision,
+  type MintQuery,
+  type PolicyRule,
+  type PolicySetInput,
+  type RequestQuery,
+} from './types.js';
+
+/**
+ * The policy compiler: turns a policy set version into an in-memory matcher indexed by
+ * (app, resource). A decision looks at four buckets — exact (app, resource), (`*`, resource),
+ * (app, `*`) and (`*`, `*`) — so its cost depends on the rules that can apply, not on how many
+ * unrelated rules the set holds. Rules keep their set order (policy order, then rule order) as an
+ * ordinal; every bucket lists its rules in that order.
+ */
+
+/** Bit per known method; unknown request methods get 0 and match only rules without `methods`. */
+export const methodBits: ReadonlyMap<string, number> = new Map(httpMethods.map((m, i) => [m, 1 << i]));
+
+/** A rule prepared for matching. */
+export interface CompiledRule {
+  readonly rule: PolicyRule;
+  /** Position in the set (policy order, then rule order). */
+  readonly ordinal: number;
+  /** `pol_…@3`. */
+  readonly policy: string;
+  readonly allow: boolean;
+  readonly allApps: boolean;
+  readonly apps: ReadonlySet<string>;
+  readonly allResources: boolean;
+  readonly resources: ReadonlySet<string>;
+  readonly allScopes: boolean;
+  readonly scopes: ReadonlySet<string>;
+  readonly allMethods: boolean;
+  readonly methodMask: number;
+  /** No `paths` clause, or a `/**` glob: every valid path matches. */
+  readonly allPaths: boolean;
+  readonly globs: readonly CompiledGlob[];
+  /** The shared, frozen decision this allow rule returns (null for deny rules). */
+  readonly allowDecision: Decision | null;
+}
+
+/** Rules of one (app, resource) bucket, split by effect, each in set order. */
+export interface Bucket {
+  readonly allow: CompiledRule[];
+  readonly deny: CompiledRule[];
+}
+
+/** A compiled policy set version. */
+export interface CompiledPolicySet {
+  readonly policySetId: string | null;
+  readonly policySetVersion: number | null;
+  /** Every policy version of the set, `pol_…@3`, in set order. */
+  readonly policies: readonly string[];
+  readonly rules: readonly CompiledRule[];
+  readonly exact: ReadonlyMap<string, ReadonlyMap<string, Bucket>>;
+  /** Rules with apps = `*`, by resource. */
+  readonly byResource: ReadonlyMap<string, Bucket>;
+  /** Rules with resources = `*`, by app. */
+  readonly byApp: ReadonlyMap<string, Bucket>;
+  /** Rules with apps = `*` and resources = `*`. */
+  readonly any: Bucket | null;
+}
+
+/** Answers the two policy questions for one compiled policy set version (or none). */
+export interface PolicyMatcher {
+  readonly policySetId: string | null;
+  readonly policySetVersion: number | null;
+  readonly policies: readonly string[];
+  readonly ruleCount: number;
+  /** The compiled set, or null when no set is active. */
+  readonly compiled: CompiledPolicySet | null;
+  /** May a token of app A with scopes S call method M on path P of resource R? */
+  decideRequest(query: RequestQuery): Decision;
+  /** May app A obtain scopes S on resource R? */
+  decideMint(query: MintQuery): MintDecision;
+  /** Scopes the allow rules for (app, resource) grant at mint (`*` when any scope is). */
+  grantableScopes(app: string, resource: string): readonly string[];
+}
+
+/** Compiles a policy set version into a matcher. */
+export function compilePolicySet(input: PolicySetInput): PolicyMatcher {
+  return matcherFor(compileSet(input.policySetId, input.version, input));
+}
+
+/** A matcher over one list of rules (a draft document, a test), with an optional identity. */
+export function createMatcher(
+  rules: readonly PolicyRule[],
+  identity: { policyId?: string; policyVersion?: number; policySetId?: string | null; policySetVersion?: number | null } = {},
+): PolicyMatcher {
+  const policies = [{ policyId: identity.policyId ?? 'draft', version: identity.policyVersion ?? 0, rules }];
+  return matcherFor(compileSet(identity.policySetId ?? null, identity.policySetVersion ?? null, { policies }));
+}
+
+/** The matcher of a zone with no active policy set: it denies everything (`no_active_policy`). */
+export const inactiveMatcher: PolicyMatcher = matcherFor(null);
+
+function matcherFor(set: CompiledPolicySet | null): PolicyMatcher {
+  return Object.freeze({
+    policySetId: set?.policySetId ?? null,
+    policySetVersion: set?.policySetVersion ?? null,
+    policies: set?.policies ?? [],
+    ruleCount: set?.rules.length ?? 0,
+    compiled: set,
+    decideRequest: (query: RequestQuery) => decideRequest(set, query),
+    decideMint: (query: MintQuery) => decideMint(set, query),
+    grantableScopes: (app: string, resource: string) => grantableScopes(set, app, resource),
+  });
+}
+
+function compileSet(
+  policySetId: string | null,
+  policySetVersion: number | null,
+  input: Pick<PolicySetInput, 'policies'>,
+): CompiledPolicySet {
+  const exact = new Map<string, Map<string, Bucket>>();
+  const byResource = new Map<string, Bucket>();
+  const byApp = new Map<string, Bucket>();
+  let any: Bucket | null = null;
+  const rules: CompiledRule[] = [];
+  const policies = input.policies.map((p) => `${p.policyId}@${p.version}`);
+  const bucketIn = (map: Map<string, Bucket>, key: string): Bucket => {
+    let bucket = map.get(key);
+    if (bucket === undefined) map.set(key, (bucket = { allow: [], deny: [] }));
+    return bucket;
+  };
+  input.policies.forEach((policy, p) => {
+    for (const rule of policy.rules) {
+      const compiled = compileRule(rule, rules.length, policies[p] as string, policySetId, policySetVersion);
+      rules.push(compiled);
+      const targets: Bucket[] = [];
+      if (compiled.allApps && compiled.allResources) targets.push((any ??= { allow: [], deny: [] }));
+      else if (compiled.allApps) for (const r of compiled.resources) targets.push(bucketIn(byResource, r));
+      else if (compiled.allResources) for (const a of compiled.apps) targets.push(bucketIn(byApp, a));
+      else {
+        for (const a of compiled.apps) {
+          let inner = exact.get(a);
+          if (inner === undefined) exact.set(a, (inner = new Map<string, Bucket>()));
+          for (const r of compiled.resources) targets.push(bucketIn(inner, r));
+        }
+      }
+      for (const bucket of targets) (compiled.allow ? bucket.allow : bucket.deny).push(compiled);
+    }
+  });
+  return { policySetId, policySetVersion, policies: Object.freeze(policies), rules, exact, byResource, byApp, any };
+}
+
+function compileRule(
+  rule: PolicyRule,
+  ordinal: number,
+  policy: string,
+  policySetId: string | null,
+  policySetVersion: number | null,
+): CompiledRule {
+  const allow = rule.effect === 'allow';
+  const methods = rule.methods ?? ['*'];
+  const paths = rule.paths ?? ['/**'];
+  const globs = paths.map(compileGlob);
+  const allMethods = methods.includes('*');
+  return {
+    rule,
+    ordinal,
+    policy,
+    allow,
+    allApps: rule.apps.includes('*'),
+    apps: new Set(rule.apps),
+    allResources: rule.resources.includes('*'),
+    resources: new Set(rule.resources),
+    allScopes: rule.scopes.includes('*'),
+    scopes: new Set(rule.scopes),
+    allMethods,
+    methodMask: allMethods ? -1 : methods.reduce((mask, m) => mask | (methodBits.get(m) ?? 0), 0),
+    allPaths: globs.some((g) => g.matchesAll),
+    globs,
+    allowDecision: allow
+      ? Object.freeze({
+          effect: 'allow',
+          reason: null,
+          rules: Object.freeze([rule.id]),
+          policySetId,
+          policySetVersion,
+          policies: Object.freeze([policy]),
+        })
+      : null,
+  };
+}
