@@ -1,0 +1,234 @@
+/**
+ * The SQLite schema as numbered, forward-only migrations: `migrations[i]` takes the database from
+ * version i to i+1. A shipped migration is never edited; a change is a new entry at the end.
+ * Applied in one transaction on open and recorded in `schema_migrations(version, applied_at)`.
+ */
+
+/** Tables whose changes `watch()` reports (see `store_changes` below). */
+const WATCHED_TABLES = [
+  'zones',
+  'apps',
+  'resources',
+  'providers',
+  'policies',
+  'policy_versions',
+  'policy_sets',
+  'policy_set_versions',
+  'active_policy_sets',
+  'signing_keys',
+  'revocations',
+] as const;
+
+// Every change to configuration bumps one counter, so a watcher can tell a configuration change by
+// another process from the audit appends that also move PRAGMA data_version several times a second.
+const changeTriggers = WATCHED_TABLES.flatMap((table) =>
+  (['INSERT', 'UPDATE', 'DELETE'] as const).map(
+    (op) =>
+      `CREATE TRIGGER ${table}_${op.toLowerCase()}_changes AFTER ${op} ON ${table} BEGIN
+         UPDATE store_changes SET counter = counter + 1 WHERE id = 1;
+       END;`,
+  ),
+).join('\n');
+
+const v1 = `
+CREATE TABLE zones (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('evaluation', 'production')),
+  description TEXT NOT NULL DEFAULT '',
+  allowed_private_hosts TEXT NOT NULL DEFAULT '[]',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+
+CREATE TABLE apps (
+  id TEXT PRIMARY KEY,
+  zone_id TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  disabled INTEGER NOT NULL DEFAULT 0,
+  secret_hash TEXT NOT NULL,
+  secret_rotated_at TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (zone_id, name)
+);
+
+CREATE TABLE providers (
+  id TEXT PRIMARY KEY,
+  zone_id TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}',
+  credentials_sealed TEXT NOT NULL,
+  credential_keys TEXT NOT NULL DEFAULT '[]',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (zone_id, name)
+);
+
+CREATE TABLE resources (
+  zone_id TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  scopes TEXT NOT NULL DEFAULT '[]',
+  upstream_url TEXT NOT NULL,
+  -- NO ACTION (checked at statement end) so that deleting a zone cascades cleanly, while deleting
+  -- a provider that a resource still uses is refused.
+  provider_id TEXT REFERENCES providers(id),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (zone_id, id),
+  UNIQUE (zone_id, name)
+);
+CREATE INDEX resources_provider ON resources(provider_id);
+
+CREATE TABLE policies (
+  id TEXT PRIMARY KEY,
+  zone_id TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  latest_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  UNIQUE (zone_id, name)
+);
+
+CREATE TABLE policy_versions (
+  policy_id TEXT NOT NULL REFERENCES policies(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL CHECK (version >= 1),
+  format TEXT NOT NULL CHECK (format IN ('toml', 'json')),
+  source TEXT NOT NULL,
+  rules TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (policy_id, version)
+);
+CREATE TRIGGER policy_versions_immutable BEFORE UPDATE ON policy_versions
+BEGIN SELECT RAISE(ABORT, 'policy versions are immutable'); END;
+
+CREATE TABLE policy_sets (
+  id TEXT PRIMARY KEY,
+  zone_id TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  latest_version INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  UNIQUE (zone_id, name)
+);
+
+CREATE TABLE policy_set_versions (
+  policy_set_id TEXT NOT NULL REFERENCES policy_sets(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL CHECK (version >= 1),
+  -- Ordered [{"policyId","version"}]; each member is checked to exist in the zone on insert.
+  policies TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (policy_set_id, version)
+);
+CREATE TRIGGER policy_set_versions_immutable BEFORE UPDATE ON policy_set_versions
+BEGIN SELECT RAISE(ABORT, 'policy set versions are immutable'); END;
+
+CREATE TABLE active_policy_sets (
+  zone_id TEXT PRIMARY KEY REFERENCES zones(id) ON DELETE CASCADE,
+  policy_set_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  activated_at TEXT NOT NULL,
+  FOREIGN KEY (policy_set_id, version) REFERENCES policy_set_versions(policy_set_id, version) ON DELETE CASCADE
+);
+
+CREATE TABLE policy_activations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  zone_id TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+  policy_set_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  activated_at TEXT NOT NULL
+);
+CREATE INDEX policy_activations_zone ON policy_activations(zone_id, seq);
+
+CREATE TABLE signing_keys (
+  kid TEXT PRIMARY KEY,
+  zone_id TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+  alg TEXT NOT NULL,
+  public_jwk TEXT NOT NULL,
+  private_sealed TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+  created_at TEXT NOT NULL,
+  retire_after TEXT
+);
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(zone_id) WHERE status = 'active';
+
+CREATE TABLE revocations (
+  kind TEXT NOT NULL CHECK (kind IN ('jti', 'app')),
+  value TEXT NOT NULL,
+  zone_id TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+  reason TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  not_before TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  PRIMARY KEY (zone_id, kind, value)
+);
+CREATE INDEX revocations_expiry ON revocations(expires_at);
+
+-- The ledger: append-only, one hash chain per zone ('global' for zone-less events). No foreign
+-- key to zones: the record of a zone outlives the zone.
+CREATE TABLE audit_events (
+  id TEXT PRIMARY KEY,
+  chain TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at TEXT NOT NULL,
+  zone TEXT,
+  request_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  app TEXT,
+  resource TEXT,
+  scopes TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  category TEXT,
+  policy TEXT,
+  http_method TEXT,
+  http_path TEXT,
+  http_status INTEGER,
+  http_upstream_status INTEGER,
+  http_latency_ms REAL,
+  token_jti TEXT,
+  token_exp INTEGER,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE UNIQUE INDEX audit_events_chain_seq ON audit_events(chain, seq);
+CREATE INDEX audit_events_request_id ON audit_events(request_id);
+CREATE INDEX audit_events_type ON audit_events(type, id);
+CREATE INDEX audit_events_app ON audit_events(app, id);
+CREATE INDEX audit_events_resource ON audit_events(resource, id);
+CREATE INDEX audit_events_at ON audit_events(at);
+CREATE INDEX audit_events_token_jti ON audit_events(token_jti);
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'the audit ledger is append-only'); END;
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+
+CREATE TABLE store_changes (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  counter INTEGER NOT NULL
+);
+INSERT INTO store_changes (id, counter) VALUES (1, 0);
+${changeTriggers}
+`;
+
+/** The migrations, in order; the schema version is `migrations.length` once all are applied. */
+export const migrations: readonly string[] = [v1];
+
+/** Every table the schema creates (a database holding others is not Caracal's). */
+export const knownTables: readonly string[] = [
+  'schema_migrations',
+  ...WATCHED_TABLES,
+  'policy_activations',
+  'audit_events',
+  'settings',
+  'store_changes',
+];
