@@ -52,6 +52,9 @@ export const errorCodes = {
   CRC_PLUGIN_HOOK_TIMEOUT: { status: 504, exit: ExitCode.failure },
   CRC_PLUGIN_INSTALL: { status: 500, exit: ExitCode.failure },
   CRC_AUDIT_CHAIN_BROKEN: { status: 500, exit: ExitCode.dataError },
+  CRC_AUDIT_RECORD_FAILED: { status: 503, exit: ExitCode.unavailable },
+  CRC_AUDIT_SINK_FAILED: { status: 500, exit: ExitCode.failure },
+  CRC_AUDIT_DROPPED: { status: 503, exit: ExitCode.unavailable },
   CRC_PROFILE_INVALID: { status: 500, exit: ExitCode.config },
   CRC_SERVICE_UNAVAILABLE: { status: 503, exit: ExitCode.unavailable },
 } as const satisfies Record<string, CodeInfo>;
