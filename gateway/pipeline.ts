@@ -28,7 +28,8 @@ import { upstreamRequestHeaders } from './headers.js';
 import { checkTarget, joinUpstreamPath, type SplitTarget } from './path.js';
 import { refusals, type RefusalReason } from './refusals.js';
 import { sendRefusal } from './respond.js';
-import type { GatewayState, RoutedResource, VerifiedToken } from './state.js';
+import type { VerifiedToken } from '../core/token/verify.js';
+import type { GatewayState, RoutedResource } from './state.js';
 
 export interface GatewayLimits {
   readonly maxTokenBytes: number;
@@ -46,7 +47,7 @@ export interface PipelineDeps {
   /** Queues one audit event (never throws, never awaits storage). */
   record(event: AuditEventInput): void;
   /** Counts one finished request (metrics). */
-  observe(outcome: { decision: Decision; status: number; latencyMs: number; cacheHit: boolean | null }): void;
+  observe(outcome: { decision: Decision; status: number; latencyMs: number }): void;
 }
 
 /** Per-request facts gathered stage by stage, recorded at the end. */
@@ -58,8 +59,6 @@ interface Exchange {
   token: VerifiedToken | null;
   resourceId: string | null;
   policy: PolicyDecision | null;
-  /** Whether the token was found in the verified-token cache; null before identify. */
-  cacheHit: boolean | null;
 }
 
 /** Creates the request handler that runs the stages above. */
@@ -79,9 +78,9 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const policy = ex.policy;
     const event: AuditEventInput = {
       type: 'gateway.request',
-      zone: ex.token?.zoneId ?? null,
+      zone: ex.token?.claims.zone ?? null,
       request_id: ex.requestId,
-      app: ex.token?.appId ?? null,
+      app: ex.token?.claims.sub ?? null,
       resource: ex.resourceId,
       scopes: ex.token?.scopes ?? [],
       decision,
@@ -92,14 +91,14 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
           ? null
           : { set_id: policy.policySetId, set_version: policy.policySetVersion, versions: policy.policies, rules: policy.rules },
       http: { method: ex.method, path: ex.path, status, upstream_status: upstreamStatus, latency_ms: latencyMs },
-      token: ex.token === null ? null : { jti: ex.token.jti, exp: ex.token.exp },
+      token: ex.token === null ? null : { jti: ex.token.claims.jti, exp: ex.token.claims.exp },
       detail: policy?.diagnosis ? { diagnosis: policy.diagnosis } : {},
     };
-    deps.observe({ decision, status, latencyMs, cacheHit: ex.cacheHit });
+    deps.observe({ decision, status, latencyMs });
     if (hooks.has('onResponse')) {
       void hooks.runHook('onResponse', {
         request: gatewayRequest(req, ex, false),
-        identity: ex.token,
+        identity: ex.token === null ? null : identityOf(ex.token),
         resourceId: ex.resourceId,
         status,
         upstreamStatus,
@@ -125,7 +124,6 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       token: null,
       resourceId: null,
       policy: null,
-      cacheHit: null,
     };
     const state = deps.state();
     if (!state.ready) return refuse(req, res, ex, 'gateway_unavailable');
@@ -134,58 +132,41 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     if (length !== undefined && Number(length) > deps.limits.maxBodyBytes) return refuse(req, res, ex, 'body_too_large');
     if (hooks.has('onReceive')) void hooks.runHook('onReceive', { request: gatewayRequest(req, ex, false) });
 
-    // identify
+    // identify: the bearer token, verified locally for the resource it names
     const authorization = req.headers.authorization;
     if (authorization === undefined || authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') {
       return refuse(req, res, ex, 'token_missing');
     }
     const raw = authorization.slice(7).trim();
     if (raw.length > deps.limits.maxTokenBytes) return refuse(req, res, ex, 'token_too_large');
-    const verified = state.verify(raw);
-    if (verified instanceof Promise) {
-      ex.cacheHit = false;
-      verified.then(
-        (result) => identified(req, res, ex, target, state, result),
-        () => refuse(req, res, ex, 'signature_invalid'),
-      );
-    } else {
-      ex.cacheHit = true;
-      identified(req, res, ex, target, state, verified);
-    }
-  };
-
-  function identified(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, result: VerifiedToken | RefusalReason): void {
-    if (typeof result === 'string') return refuse(req, res, ex, result);
-    ex.token = result;
-    const standing = state.standing(result);
-    if (standing !== null) return refuse(req, res, ex, standing);
-
-    // route
     const header = req.headers['x-caracal-resource'];
     if (header === undefined || header === '') return refuse(req, res, ex, 'resource_header_missing');
     if (typeof header !== 'string' || !isResourceId(header)) return refuse(req, res, ex, 'resource_header_invalid');
     const resourceId = header.startsWith('resource://') ? header : normalizeResourceId(header);
     ex.resourceId = resourceId;
-    const resource = state.resource(result.zoneId, resourceId);
-    if (resource === undefined) {
-      if (!hooks.has('route')) return refuse(req, res, ex, 'resource_unknown');
-      hooks.runHook('route', { request: gatewayRequest(req, ex, false), identity: result, resourceId }).then(
-        (route) => (route === undefined ? refuse(req, res, ex, 'resource_unknown') : routed(req, res, ex, target, state, state.routeFromPlugin(route))),
-        () => refuse(req, res, ex, 'provider_unavailable'),
-      );
-      return;
-    }
-    routed(req, res, ex, target, state, resource);
-  }
+    const verified = state.verify(raw, resourceId);
+    if (!verified.ok) return refuse(req, res, ex, verified.reason);
+    ex.token = verified;
+    const standing = state.standing(verified);
+    if (standing !== null) return refuse(req, res, ex, standing);
+
+    // route
+    const resource = state.resource(verified.claims.zone, resourceId);
+    if (resource !== undefined) return routed(req, res, ex, target, state, resource);
+    if (!hooks.has('route')) return refuse(req, res, ex, 'resource_unknown');
+    hooks.runHook('route', { request: gatewayRequest(req, ex, false), identity: identityOf(verified), resourceId }).then(
+      (route) => (route === undefined ? refuse(req, res, ex, 'resource_unknown') : routed(req, res, ex, target, state, state.routeFromPlugin(route))),
+      () => refuse(req, res, ex, 'provider_unavailable'),
+    );
+  };
 
   function routed(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, resource: RoutedResource | undefined): void {
     if (resource === undefined) return refuse(req, res, ex, 'provider_unavailable');
     const token = ex.token as VerifiedToken;
-    if (token.resourceId !== resource.id) return refuse(req, res, ex, 'audience_mismatch');
 
     // authorize
-    const decision = state.matcher(token.zoneId).decideRequest({
-      app: token.appId,
+    const decision = state.matcher(token.claims.zone).decideRequest({
+      app: token.claims.sub,
       resource: resource.id,
       scopes: token.scopes,
       method: ex.method,
@@ -198,7 +179,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     if (!hooks.has('authorize')) return prepare(req, res, ex, target, resource);
     const route: Route = { resourceId: resource.id, upstreamUrl: resource.upstreamUrl, providerId: resource.providerId };
     hooks
-      .runHook('authorize', { request: gatewayRequest(req, ex, true), identity: token, route, policy: { effect: 'allow', reason: 'ok' } })
+      .runHook('authorize', { request: gatewayRequest(req, ex, true), identity: identityOf(token), route, policy: { effect: 'allow', reason: 'ok' } })
       .then(
         (verdict) => (verdict.effect === 'deny' ? refuse(req, res, ex, 'plugin_denied', `denied by plugin ${verdict.plugin ?? ''}: ${verdict.reason}`) : prepare(req, res, ex, target, resource)),
         () => refuse(req, res, ex, 'plugin_denied'),
@@ -216,7 +197,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     if (!hooks.has('prepareUpstream')) return send(req, res, ex, resource.origin, path, headers);
     const upstream = { url: resource.origin + path, headers: headerRecord(headers) };
     const route: Route = { resourceId: resource.id, upstreamUrl: resource.upstreamUrl, providerId: resource.providerId };
-    hooks.runHook('prepareUpstream', { request: gatewayRequest(req, ex, true), identity: ex.token as Identity, route, upstream }).then(
+    hooks.runHook('prepareUpstream', { request: gatewayRequest(req, ex, true), identity: identityOf(ex.token as VerifiedToken), route, upstream }).then(
       () => {
         const url = new URL(upstream.url);
         send(req, res, ex, url.origin, url.pathname + url.search, Object.entries(upstream.headers).flat());
@@ -272,6 +253,12 @@ function limitBody(req: IncomingMessage, max: number): LimitedBody {
 function drain(req: IncomingMessage): void {
   // Let an unread body go without holding the socket; Node discards it when the response ends.
   if (!req.complete) req.resume();
+}
+
+/** The plugin-facing identity of a verified token (built only when a hook runs). */
+function identityOf(token: VerifiedToken): Identity {
+  const c = token.claims;
+  return { zoneId: c.zone, appId: c.sub, scopes: token.scopes, resourceId: c.aud, jti: c.jti, expiresAt: c.exp };
 }
 
 function headerRecord(flat: readonly string[]): Record<string, string> {

@@ -52,7 +52,7 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
       http: { method: '', path: '', status: refusal.status, upstream_status: null, latency_ms: null },
     };
     options.record(event);
-    options.observe({ decision: 'deny', status: refusal.status, latencyMs: 0, cacheHit: null });
+    options.observe({ decision: 'deny', status: refusal.status, latencyMs: 0 });
   });
   return server;
 }

@@ -1,17 +1,7 @@
-import type { Identity, Route } from '../core/plugin/hooks.js';
+import type { Route } from '../core/plugin/hooks.js';
 import type { PolicyMatcher } from '../core/policy/compile.js';
+import type { VerifiedToken, VerifyResult } from '../core/token/verify.js';
 import type { RefusalReason } from './refusals.js';
-
-/** A verified access token, as the pipeline uses it (cached per raw token until `exp`). */
-export interface VerifiedToken extends Identity {
-  /** The token's `aud`: the one resource it was issued for. */
-  readonly resourceId: string;
-  readonly jti: string;
-  /** `exp`, seconds since the epoch. */
-  readonly exp: number;
-  /** `iat`, seconds since the epoch (app revocations refuse tokens issued before them). */
-  readonly iat: number;
-}
 
 /** A resource ready to forward to: the upstream split once into origin and base path. */
 export interface RoutedResource {
@@ -31,8 +21,8 @@ export interface GatewayState {
   readonly ready: boolean;
   /** Why the Gateway is (not) ready, for `/_caracal/readyz`. */
   readonly detail: string;
-  /** Verifies a raw bearer token: sync on a cache hit, a promise on the first sight of a token. */
-  verify(raw: string): VerifiedToken | RefusalReason | Promise<VerifiedToken | RefusalReason>;
+  /** Verifies a raw bearer token for a resource (core/token/verify.ts: cached, synchronous). */
+  verify(raw: string, resourceId: string): VerifyResult;
   /** Whether a verified token may still be used: revoked, app revoked, disabled or gone. */
   standing(token: VerifiedToken): RefusalReason | null;
   resource(zoneId: string, resourceId: string): RoutedResource | undefined;

@@ -1,0 +1,132 @@
+import type { Store } from '../core/store/store.js';
+import { allPages } from '../core/store/all-pages.js';
+import { inactiveMatcher, type PolicyMatcher } from '../core/policy/compile.js';
+import type { PolicyService } from '../core/policy/policy-service.js';
+import { loadVerificationKeys } from '../core/token/keys.js';
+import { createRevocationSet } from '../core/token/revocations.js';
+import { createTokenVerifier, type TokenVerifier, type VerificationKey } from '../core/token/verify.js';
+import type { RefusalReason } from './refusals.js';
+import { routedResource, type GatewayState, type RoutedResource } from './state.js';
+
+/** The setting the control plane writes so every Gateway knows the one accepted `iss`. */
+export const ISSUER_SETTING = 'issuer';
+
+export interface GatewayRuntime {
+  /** The current snapshot. */
+  state(): GatewayState;
+  /** Rebuilds the snapshot from the store and swaps it in. */
+  reload(): Promise<void>;
+  readonly verifier: TokenVerifier;
+  /** Stops watching the store. */
+  stop(): void;
+}
+
+interface Snapshot {
+  readonly issuer: string;
+  readonly keys: ReadonlyMap<string, VerificationKey>;
+  readonly resources: ReadonlyMap<string, RoutedResource>;
+  readonly apps: ReadonlyMap<string, { readonly disabled: boolean }>;
+  readonly matchers: ReadonlyMap<string, PolicyMatcher>;
+}
+
+const EMPTY: Snapshot = { issuer: '', keys: new Map(), resources: new Map(), apps: new Map(), matchers: new Map() };
+
+/**
+ * Keeps the Gateway's in-memory view of the store current: resources, apps, active policy
+ * matchers, verification keys and revocations. The store's watch (PRAGMA data_version or
+ * LISTEN/NOTIFY) triggers a reload, so changes reach the Gateway within a second; an unknown `kid`
+ * triggers one too (throttled by the verifier). The request path only ever reads a snapshot.
+ */
+export async function createGatewayRuntime(options: { store: Store; policy: PolicyService; onError: (error: unknown) => void }): Promise<GatewayRuntime> {
+  const { store, policy } = options;
+  let snapshot = EMPTY;
+  let detail = 'loading keys and policies';
+  const revocations = createRevocationSet();
+  const makeVerifier = (issuer: string) => createTokenVerifier({ issuer, keys: () => snapshot.keys, onUnknownKid: () => void reload() });
+  let current: TokenVerifier = makeVerifier('');
+  let reloading: Promise<void> | undefined;
+  let again = false;
+
+  async function build(): Promise<Snapshot> {
+    const issuer = (await store.getSetting(ISSUER_SETTING)) ?? '';
+    const keys = await loadVerificationKeys(store);
+    const resources = new Map<string, RoutedResource>();
+    const apps = new Map<string, { disabled: boolean }>();
+    const matchers = new Map<string, PolicyMatcher>();
+    for (const zone of await allPages((o) => store.listZones(o))) {
+      for (const resource of await allPages((o) => store.listResources(zone.id, o))) {
+        const routed = routedResource(resource.id, zone.id, resource.upstreamUrl, resource.providerId);
+        if (routed) resources.set(resourceKey(zone.id, resource.id), routed);
+      }
+      for (const app of await allPages((o) => store.listApps(zone.id, o))) apps.set(app.id, { disabled: app.disabled });
+      matchers.set(zone.id, await policy.loadActiveMatcher(zone.id));
+    }
+    revocations.load(await store.listRevocations(new Date().toISOString()));
+    return { issuer, keys, resources, apps, matchers };
+  }
+
+  async function reload(): Promise<void> {
+    if (reloading) {
+      again = true;
+      return reloading;
+    }
+    reloading = (async () => {
+      do {
+        again = false;
+        try {
+          const next = await build();
+          if (next.issuer !== snapshot.issuer) {
+            // The verifier's issuer is fixed at creation: a new issuer means a fresh verifier (and cache).
+            current = makeVerifier(next.issuer);
+          } else if ([...snapshot.keys.keys()].some((kid) => !next.keys.has(kid))) {
+            current.clear(); // a key was withdrawn: cached tokens it signed must be checked again
+          }
+          snapshot = next;
+          detail = next.issuer === '' ? 'the control plane has not started yet (no issuer in the store)' : 'ready';
+        } catch (error) {
+          detail = `cannot load state from the store: ${(error as Error).message}`;
+          options.onError(error);
+        }
+      } while (again);
+    })().finally(() => {
+      reloading = undefined;
+    });
+    return reloading;
+  }
+
+  const state: GatewayState = {
+    get ready() {
+      return detail === 'ready';
+    },
+    get detail() {
+      return detail;
+    },
+    verify: (raw, resourceId) => current.verify(raw, resourceId),
+    standing(token): RefusalReason | null {
+      const claims = token.claims;
+      const found = revocations.find(claims);
+      if (found !== undefined) return found.kind === 'app' ? 'app_revoked' : 'token_revoked';
+      const app = snapshot.apps.get(claims.sub);
+      if (app === undefined) return 'app_unknown';
+      return app.disabled ? 'app_disabled' : null;
+    },
+    resource: (zoneId, resourceId) => snapshot.resources.get(resourceKey(zoneId, resourceId)),
+    routeFromPlugin: (route) => routedResource(route.resourceId, '', route.upstreamUrl, route.providerId),
+    matcher: (zoneId) => snapshot.matchers.get(zoneId) ?? inactiveMatcher,
+  };
+
+  await reload();
+  const unwatch = store.watch(() => void reload());
+  return {
+    state: () => state,
+    reload,
+    get verifier() {
+      return current;
+    },
+    stop: unwatch,
+  };
+}
+
+function resourceKey(zoneId: string, resourceId: string): string {
+  return `${zoneId}\n${resourceId}`;
+}
