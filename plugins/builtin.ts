@@ -1,7 +1,8 @@
 import type { Plugin } from '../core/plugin/types.js';
+import { kernelPlugin } from './kernel/index.js';
 
 /**
  * The built-in plugins, in load order. Each is cheap to import: heavy modules (fastify, undici,
  * blessed) load lazily inside command actions so `caracal run` starts fast.
  */
-export const builtinPlugins: readonly Plugin[] = [];
+export const builtinPlugins: readonly Plugin[] = [kernelPlugin];
