@@ -4,7 +4,7 @@ import { requestIdFor } from '../domain/request-id.js';
 import { createAdminCheck } from './admin-auth.js';
 import type { ControlContext } from './context.js';
 import { handleError } from './http-errors.js';
-import { zoneRoutes } from './routes/zones.js';
+import { adminRoutes } from './routes/index.js';
 
 export interface ControlServerOptions {
   readonly context: ControlContext;
@@ -74,7 +74,7 @@ export function createControlServer(options: ControlServerOptions): FastifyInsta
     return reply.status(reason === null ? 200 : 503).send({ ok: reason === null, detail: reason ?? 'ready' });
   });
 
-  zoneRoutes(app, options.context);
+  for (const register of adminRoutes) register(app, options.context);
   for (const register of options.routes ?? []) register(app, options.context);
   return app;
 }
