@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { PluginRecord } from '../../plugin/loader.js';
 import type { CommandContribution } from '../../plugin/types.js';
 import type { CliContext } from '../context.js';
-import { VERSION } from '../main.js';
 import { canColor, formatTable, painter, printJson } from '../output.js';
 
 /** One plugin as `caracal plugin list --json` prints it (a stable contract: keys may be added, none renamed). */
@@ -20,6 +19,11 @@ export interface PluginListEntry {
 export const pluginCommand: CommandContribution = {
   name: 'plugin',
   register(program: Command, cli: CliContext): void {
+    // Built-ins carry Caracal's own version, which the program was given.
+    const builtinVersion = (): { builtinVersion?: string } => {
+      const version = program.version();
+      return version === undefined ? {} : { builtinVersion: version };
+    };
     const plugin = program.command('plugin').description('add, list and remove plugins (installed into CARACAL_HOME/plugins)');
 
     plugin
@@ -34,7 +38,7 @@ export const pluginCommand: CommandContribution = {
           home: cli.settings().home,
           builtins: cli.plugins,
           allowScripts: opts.allowScripts === true,
-          builtinVersion: VERSION,
+          ...builtinVersion(),
         });
         if (opts.json === true) printJson(toEntry(record));
         else process.stdout.write(`added plugin ${record.name}${record.version === null ? '' : ` ${record.version}`} (package ${record.package ?? '?'}, ${record.source})\n`);
@@ -46,7 +50,7 @@ export const pluginCommand: CommandContribution = {
       .option('--json', 'print JSON')
       .action(async (opts: { json?: boolean }) => {
         const { loadPlugins } = await import('../../plugin/loader.js');
-        const result = await loadPlugins({ builtins: cli.plugins, home: cli.settings().home, mode: 'check', builtinVersion: VERSION });
+        const result = await loadPlugins({ builtins: cli.plugins, home: cli.settings().home, mode: 'check', ...builtinVersion() });
         await result.driver.runHook('teardown', { reason: 'shutdown' });
         const entries = result.records.map(toEntry);
         if (opts.json === true) printJson(entries);

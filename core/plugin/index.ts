@@ -1,0 +1,53 @@
+/**
+ * The public plugin API (`import { definePlugin } from 'caracal/plugin'`): the types a plugin is
+ * written against, the identity helpers, the hook table, and the hook driver for testing a
+ * plugin's hooks exactly as Caracal calls them. Plugins need not import it: a plain object with
+ * the right shape is a plugin.
+ */
+export { PLUGIN_API_VERSION, defineHooks, definePlugin } from './types.js';
+export type {
+  CommandContribution,
+  Field,
+  FieldValue,
+  PlannedCredential,
+  PlannedObject,
+  PlannedObjectKind,
+  Plugin,
+  PluginFactory,
+  RuntimeContribution,
+  ScenarioContribution,
+  ScenarioInput,
+  ScenarioPlan,
+  ScenarioStep,
+  SinkContext,
+  SinkContribution,
+} from './types.js';
+export { hookKinds, hookNames } from './hooks.js';
+export type {
+  AuditDetail,
+  AuthorizeContext,
+  AuthorizeDecision,
+  AuthorizeVerdict,
+  GatewayRequest,
+  HookArgs,
+  HookContext,
+  HookFailure,
+  HookKind,
+  HookName,
+  HookResults,
+  Hooks,
+  HookSpec,
+  IdentifyContext,
+  Identity,
+  PrepareUpstreamContext,
+  ReceiveContext,
+  RecordContext,
+  ResponseContext,
+  Route,
+  RouteContext,
+  SetupContext,
+  SetupMode,
+  TeardownContext,
+} from './hooks.js';
+export { createHookDriver } from './hook-driver.js';
+export type { HookDriver, HookDriverOptions } from './hook-driver.js';
