@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newId } from '../domain/ids.js';
-import { CaracalError, isCaracalError } from '../errors.js';
+import type { CaracalError} from '../errors.js';
+import { isCaracalError } from '../errors.js';
 import { detectPolicyFormat, parsePolicyDocument, validatePolicyRules, type PolicyProblem } from './document.js';
 
 const APP = newId('app');
