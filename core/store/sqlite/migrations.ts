@@ -5,7 +5,7 @@
  */
 
 /** Tables whose changes `watch()` reports (see `store_changes` below). */
-const WATCHED_TABLES = [
+export const WATCHED_TABLES = [
   'zones',
   'apps',
   'resources',

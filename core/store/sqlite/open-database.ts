@@ -28,16 +28,26 @@ export function openDatabase(file: string): Db {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    if (!migrate(db, file)) {
-      // A database file we may read but not write opens silently read-only; find out now, not at
-      // the first write. BEGIN IMMEDIATE takes the write lock without writing anything.
-      db.exec('BEGIN IMMEDIATE');
-      db.exec('ROLLBACK');
-    }
+    if (!migrate(db, file)) probeWritable(db);
     return db;
   } catch (error) {
     db?.close();
     throw classifyOpenError(error, file);
+  }
+}
+
+/**
+ * A database file we may read but not write opens silently read-only, and in WAL mode even
+ * BEGIN IMMEDIATE succeeds; find out now rather than at the first write, by rewriting the header's
+ * user_version with its own value inside a transaction that is rolled back (nothing reaches disk).
+ */
+function probeWritable(db: Db): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    db.pragma(`user_version = ${version}`);
+  } finally {
+    db.exec('ROLLBACK');
   }
 }
 

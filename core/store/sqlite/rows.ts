@@ -304,8 +304,12 @@ export const AUDIT_COLUMNS = [
   'hash',
 ] as const;
 
-/** An event as positional values for AUDIT_COLUMNS. */
-export function auditValues(event: AuditEvent, chain: string): unknown[] {
+/** An event as positional values for AUDIT_COLUMNS, with its JSON columns already serialised. */
+export function auditValues(
+  event: AuditEvent,
+  chain: string,
+  json: { readonly scopes: string; readonly policy: string; readonly detail: string },
+): unknown[] {
   const http = event.http;
   const token = event.token;
   return [
@@ -318,11 +322,11 @@ export function auditValues(event: AuditEvent, chain: string): unknown[] {
     event.type,
     event.app,
     event.resource,
-    JSON.stringify(event.scopes),
+    json.scopes,
     event.decision,
     event.reason,
     event.category,
-    event.policy === null ? null : JSON.stringify(event.policy),
+    event.policy === null ? null : json.policy,
     http?.method ?? null,
     http?.path ?? null,
     http?.status ?? null,
@@ -330,7 +334,7 @@ export function auditValues(event: AuditEvent, chain: string): unknown[] {
     http?.latency_ms ?? null,
     token?.jti ?? null,
     token?.exp ?? null,
-    JSON.stringify(event.detail),
+    json.detail,
     event.prev_hash,
     event.hash,
   ];

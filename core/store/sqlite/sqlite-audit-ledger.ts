@@ -1,10 +1,11 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { auditEventTypes } from '../../audit/event.js';
-import type { AuditEvent, AuditEventInput, AuditQuery } from '../../audit/event.js';
-import { chainKey, GENESIS_HASH, hashEvent } from '../../audit/chain.js';
+import type { AuditEvent, AuditEventInput, AuditPolicyRef, AuditQuery } from '../../audit/event.js';
+import { canonicalJson, chainKey, GENESIS_HASH } from '../../audit/chain.js';
 import { newId } from '../../domain/ids.js';
 import type { Page } from '../../domain/types.js';
 import { CaracalError } from '../../errors.js';
+import { auditEventHash } from './audit-event-hash.js';
 import { decodeCursor, pageLimit, toPage } from './paging.js';
 import { AUDIT_COLUMNS, auditValues, toAuditEvent } from './rows.js';
 import type { AuditRow } from './rows.js';
@@ -71,6 +72,16 @@ export class SqliteAuditLedger {
         const row = this.#head.get(chain) as [number, string] | undefined;
         head = row === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: row[0], hash: row[1] };
       }
+      // Each open-ended part is serialised once, canonically: the same text is hashed and stored.
+      const scopes = input.scopes === undefined ? [] : [...input.scopes];
+      const policy = input.policy == null ? null : normalisePolicy(input.policy);
+      // The stored event must hash exactly as it reads back: keep only what JSON keeps.
+      const detail = input.detail === undefined || isEmpty(input.detail) ? {} : jsonCopy(input.detail);
+      const parts = {
+        scopes: JSON.stringify(scopes),
+        policy: policyJson(policy),
+        detail: canonicalJson(detail),
+      };
       const unhashed: Omit<AuditEvent, 'hash'> = {
         id: newId('event'),
         seq: head.seq + 1,
@@ -80,11 +91,11 @@ export class SqliteAuditLedger {
         type: input.type,
         app: input.app ?? null,
         resource: input.resource ?? null,
-        scopes: input.scopes === undefined ? [] : [...input.scopes],
+        scopes,
         decision: input.decision,
         reason: input.reason,
         category: input.category ?? null,
-        policy: input.policy == null ? null : jsonCopy(input.policy),
+        policy,
         http:
           input.http == null
             ? null
@@ -96,12 +107,11 @@ export class SqliteAuditLedger {
                 latency_ms: input.http.latency_ms ?? null,
               },
         token: input.token == null ? null : { jti: input.token.jti, exp: input.token.exp },
-        // The stored event must hash exactly as it reads back: keep only what JSON keeps.
-        detail: input.detail === undefined ? {} : jsonCopy(input.detail),
+        detail,
         prev_hash: head.hash,
       };
-      const event: AuditEvent = { ...unhashed, hash: hashEvent(unhashed) };
-      this.#insert.run(auditValues(event, chain));
+      const event: AuditEvent = { ...unhashed, hash: auditEventHash(unhashed, parts) };
+      this.#insert.run(auditValues(event, chain, parts));
       heads.set(chain, { seq: event.seq, hash: event.hash });
       stored[i] = event;
     }
@@ -164,6 +174,36 @@ function checkInput(input: AuditEventInput): void {
         `got type ${JSON.stringify(input.type)}, decision ${JSON.stringify(input.decision)}.`,
     );
   }
+  if (input.scopes !== undefined && !input.scopes.every((scope) => typeof scope === 'string')) {
+    throw new CaracalError('CRC_VALIDATION', 'An audit event\'s scopes must be strings.');
+  }
+}
+
+/** The policy reference with exactly its four fields (so it hashes as it reads back). */
+function normalisePolicy(policy: AuditPolicyRef): AuditPolicyRef {
+  return {
+    set_id: policy.set_id ?? null,
+    set_version: policy.set_version ?? null,
+    versions: [...policy.versions],
+    rules: [...policy.rules],
+  };
+}
+
+/** canonicalJson of a normalised policy reference, written directly when its lists hold strings. */
+function policyJson(policy: AuditPolicyRef | null): string {
+  if (policy === null || !allStrings(policy.versions) || !allStrings(policy.rules)) return canonicalJson(policy);
+  const s = JSON.stringify;
+  return `{"rules":${s(policy.rules)},"set_id":${s(policy.set_id)},"set_version":${s(policy.set_version)},"versions":${s(policy.versions)}}`;
+}
+
+function allStrings(values: readonly unknown[]): boolean {
+  for (const value of values) if (typeof value !== 'string') return false;
+  return true;
+}
+
+function isEmpty(value: object): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
 }
 
 function jsonCopy<T>(value: T): T {

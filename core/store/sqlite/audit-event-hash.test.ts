@@ -1,0 +1,71 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { auditEventTypes } from '../../audit/event.js';
+import type { AuditEvent } from '../../audit/event.js';
+import { GENESIS_HASH, hashEvent } from '../../audit/chain.js';
+import { auditEventHash } from './audit-event-hash.js';
+
+const nullable = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null });
+const number = fc.oneof(fc.integer(), fc.double(), fc.constant(Number.NaN));
+
+const eventArb: fc.Arbitrary<Omit<AuditEvent, 'hash'>> = fc.record({
+  id: fc.string(),
+  seq: fc.nat(),
+  at: fc.string(),
+  zone: nullable(fc.string()),
+  request_id: fc.string({ unit: 'grapheme' }),
+  type: fc.constantFrom(...auditEventTypes),
+  app: nullable(fc.string()),
+  resource: nullable(fc.string()),
+  scopes: fc.array(fc.string({ unit: 'binary' })),
+  decision: fc.constantFrom('allow', 'deny', 'error'),
+  reason: fc.string(),
+  category: fc.constantFrom(null, 'runtime_config', 'policy', 'resource_routing', 'upstream'),
+  policy: nullable(
+    fc.record({
+      set_id: nullable(fc.string()),
+      set_version: nullable(fc.integer()),
+      versions: fc.array(fc.string()),
+      rules: fc.array(fc.string()),
+    }),
+  ),
+  http: nullable(
+    fc.record({
+      method: fc.string(),
+      path: fc.string({ unit: 'binary' }),
+      status: nullable(number),
+      upstream_status: nullable(number),
+      latency_ms: nullable(number),
+    }),
+  ),
+  token: nullable(fc.record({ jti: fc.string(), exp: number })),
+  detail: fc.dictionary(fc.string(), fc.jsonValue()),
+  prev_hash: fc.oneof(fc.constant(GENESIS_HASH), fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'))),
+});
+
+describe('auditEventHash', () => {
+  it('equals hashEvent of core/audit/chain.ts for any event', () => {
+    fc.assert(
+      fc.property(eventArb, (event) => {
+        expect(auditEventHash(event)).toBe(hashEvent(event));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('changes when any field changes', () => {
+    const base: Omit<AuditEvent, 'hash'> = {
+      id: 'evt_1', seq: 1, at: '2030-01-01T00:00:00.000Z', zone: 'zn_1', request_id: 'req_1', type: 'gateway.request',
+      app: null, resource: null, scopes: [], decision: 'allow', reason: 'ok', category: null, policy: null, http: null,
+      token: null, detail: {}, prev_hash: GENESIS_HASH,
+    };
+    const variants: Partial<Omit<AuditEvent, 'hash'>>[] = [
+      { id: 'evt_2' }, { seq: 2 }, { at: '2030-01-01T00:00:00.001Z' }, { zone: null }, { request_id: 'req_2' },
+      { type: 'token.issued' }, { app: 'app_1' }, { resource: 'resource://x' }, { scopes: ['a'] }, { decision: 'deny' },
+      { reason: 'no' }, { category: 'policy' }, { detail: { a: 1 } }, { prev_hash: 'f'.repeat(64) },
+      { token: { jti: 't', exp: 1 } },
+    ];
+    const hashes = new Set([auditEventHash(base), ...variants.map((v) => auditEventHash({ ...base, ...v }))]);
+    expect(hashes.size).toBe(variants.length + 1);
+  });
+});
