@@ -12,7 +12,7 @@
  *   package-lock.json are restored byte for byte, a newly added package is uninstalled, and a
  *   prefix that did not exist before is removed.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CaracalError } from '../errors.js';
 import { listInstalled, pluginsPrefix, readDependencies } from './installed.js';
@@ -59,7 +59,7 @@ export async function addPlugin(target: string, options: PluginInstallOptions): 
     });
   }
 
-  const name = installedName(prefix.dir, wanted);
+  const name = installedName(prefix.dir, wanted, snapshot);
   let record: LoadedPlugin | undefined;
   let problem: string | undefined;
   try {
@@ -152,11 +152,25 @@ function parseTarget(target: string, cwd: string): Target {
   return { kind: 'npm', spec: text, name: m[1] };
 }
 
-/** The package the target ended up as, read from the prefix's dependencies. */
-function installedName(prefixDir: string, wanted: Target): string | undefined {
+/** The package the target ended up as: by name or path in the prefix's dependencies, else the one new dependency. */
+function installedName(prefixDir: string, wanted: Target, before: Snapshot): string | undefined {
   const deps = readDependencies(pluginsPrefix(prefixDir).manifest);
-  if (wanted.kind === 'npm') return wanted.name in deps ? wanted.name : undefined;
-  return Object.entries(deps).find(([, spec]) => spec.startsWith('file:') && resolve(prefixDir, spec.slice(5)) === wanted.path)?.[0];
+  if (wanted.kind === 'npm' && wanted.name in deps) return wanted.name;
+  if (wanted.kind === 'path') {
+    const target = realPath(wanted.path);
+    const byPath = Object.entries(deps).find(([, spec]) => spec.startsWith('file:') && realPath(resolve(prefixDir, spec.slice(5))) === target);
+    if (byPath) return byPath[0];
+  }
+  const added = Object.keys(deps).filter((name) => !(name in before.dependencies));
+  return added.length === 1 ? added[0] : undefined;
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 interface Snapshot {
