@@ -80,3 +80,28 @@ export function checkObject(value: unknown, field: string): Record<string, unkno
   }
   return value as Record<string, unknown>;
 }
+
+/** Whether a value is an array (narrowing-free, for inputs typed as arrays that may not be). */
+export function isList(value: unknown): boolean {
+  return Array.isArray(value);
+}
+
+/** A keyed secret hash (`scheme:hash`): refuses what looks like the secret itself. */
+export function checkSecretHash(value: unknown): string {
+  if (typeof value !== 'string' || !value.includes(':')) {
+    throw new CaracalError('CRC_VALIDATION', 'An app needs the keyed hash of its secret (scheme:hash), never the secret itself.', {
+      details: { field: 'secretHash' },
+    });
+  }
+  return value;
+}
+
+/** A value sealed by core/crypto/seal.ts (`v<N>.…`): refuses plaintext secret material. */
+export function checkSealed(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !/^v\d+\./.test(value)) {
+    throw new CaracalError('CRC_VALIDATION', 'Secret material must be sealed (core/crypto/seal.ts) before it is stored.', {
+      details: { field },
+    });
+  }
+  return value;
+}
