@@ -2,14 +2,12 @@ import type { Store } from '../core/store/store.js';
 import { allPages } from '../core/store/all-pages.js';
 import { inactiveMatcher, type PolicyMatcher } from '../core/policy/compile.js';
 import type { PolicyService } from '../core/policy/policy-service.js';
+import { ISSUER_SETTING } from '../core/token/claims.js';
 import { loadVerificationKeys } from '../core/token/keys.js';
 import { createRevocationSet } from '../core/token/revocations.js';
 import { createTokenVerifier, type TokenVerifier, type VerificationKey } from '../core/token/verify.js';
 import type { RefusalReason } from './refusals.js';
 import { routedResource, type GatewayState, type RoutedResource } from './state.js';
-
-/** The setting the control plane writes so every Gateway knows the one accepted `iss`. */
-export const ISSUER_SETTING = 'issuer';
 
 export interface GatewayRuntime {
   /** The current snapshot. */

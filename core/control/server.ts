@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { requestIdFor } from '../domain/request-id.js';
 import { createAdminCheck } from './admin-auth.js';
@@ -27,9 +27,9 @@ export function createControlServer(options: ControlServerOptions): FastifyInsta
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     genReqId: (req) => requestIdFor(req.headers['x-request-id']),
-    requestIdLogLabel: 'request_id',
+    // One log line per request comes from the onResponse hook below, with the request ID.
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    disableRequestLogging: true,
     return503OnClosing: true,
   });
   const isAdmin = createAdminCheck(options.adminToken);

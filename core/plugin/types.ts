@@ -114,6 +114,23 @@ export interface SinkContribution {
   create(options: Readonly<Record<string, unknown>>, ctx: SinkContext): AuditSink;
 }
 
+/** Where and how `caracal serve <name>` runs a service in the foreground. */
+export interface ServeOptions {
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+}
+
+/**
+ * A long-running service (`control`, `gateway`): `caracal serve <name>` runs it in the foreground
+ * and `caracal up` starts every service detached. `run` resolves when the service has stopped
+ * (after SIGTERM/SIGINT and a graceful drain).
+ */
+export interface ServiceContribution {
+  readonly name: string;
+  readonly description: string;
+  run(cli: CliContext, options: ServeOptions): Promise<void>;
+}
+
 /** A Caracal plugin: a plain object of contributions and hooks (DESIGN.md §9). Order is list order. */
 export interface Plugin {
   readonly name: string;
@@ -124,6 +141,7 @@ export interface Plugin {
   readonly runtimes?: readonly RuntimeContribution[];
   readonly sinks?: readonly SinkContribution[];
   readonly commands?: readonly CommandContribution[];
+  readonly services?: readonly ServiceContribution[];
   readonly hooks?: Partial<Hooks>;
 }
 

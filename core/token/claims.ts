@@ -35,3 +35,6 @@ export interface AccessTokenClaims {
   readonly nbf: number;
   readonly exp: number;
 }
+
+/** The store setting holding the control plane's issuer URL, so every Gateway accepts the same `iss`. */
+export const ISSUER_SETTING = 'issuer';

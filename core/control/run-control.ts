@@ -1,0 +1,36 @@
+import type { Logger } from 'pino';
+import type { CliContext } from '../cli/context.js';
+import { controlUrl } from '../config/settings.js';
+import { openKernel } from '../kernel.js';
+import { createLogger } from '../log/logger.js';
+import type { ServeOptions } from '../plugin/types.js';
+import { untilSignal } from '../service/until-signal.js';
+import { ISSUER_SETTING } from '../token/claims.js';
+import { loadAdminToken } from './admin-auth.js';
+import { keyManagerFor } from './routes/keys.js';
+import { tokenRoutes } from './routes/token.js';
+import { createControlServer } from './server.js';
+
+/** Runs the control plane in the foreground until SIGTERM/SIGINT (DESIGN.md §2). */
+export async function runControl(cli: CliContext, options: ServeOptions, logger: Logger = createLogger({ name: 'control' })): Promise<void> {
+  const settings = cli.settings({ controlHost: options.host, controlPort: options.port });
+  const kernel = await openKernel(settings, (error) => logger.error({ code: error.code }, error.message));
+  try {
+    const adminToken = loadAdminToken(kernel.paths.adminToken);
+    const issuer = controlUrl(settings);
+    await kernel.store.setSetting(ISSUER_SETTING, issuer);
+    const context = { store: kernel.store, subkeys: kernel.subkeys, audit: kernel.audit, issuer };
+    const app = createControlServer({ context, adminToken, logger, routes: [tokenRoutes] });
+    // Rotations by another control-plane node reach this one's signing cache at once.
+    const unwatch = kernel.store.watch(() => keyManagerFor(context).invalidate());
+    await app.listen({ host: settings.control.host, port: settings.control.port });
+    logger.info({ url: issuer, home: settings.home, store: kernel.store.location }, 'control plane listening');
+    await untilSignal(async (signal) => {
+      logger.info({ signal }, 'stopping');
+      unwatch();
+      await app.close();
+    });
+  } finally {
+    await kernel.close();
+  }
+}

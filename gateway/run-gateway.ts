@@ -1,0 +1,69 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { CliContext } from '../core/cli/context.js';
+import { gatewayUrl } from '../core/config/settings.js';
+import { createLogger } from '../core/log/logger.js';
+import { loadPlugins } from '../core/plugin/loader.js';
+import type { ServeOptions } from '../core/plugin/types.js';
+import { createPolicyService } from '../core/policy/policy-service.js';
+import { untilSignal } from '../core/service/until-signal.js';
+import { openStore } from '../core/store/open-store.js';
+import { openAuditChannel } from './audit-channel.js';
+import { createUpstreamAgent } from './forward.js';
+import { createGatewayMetrics } from './metrics.js';
+import { defaultGatewayLimits } from './pipeline.js';
+import { createGatewayRuntime } from './runtime.js';
+import { createGatewayServer } from './server.js';
+
+/** Header block limit (DESIGN.md §5). */
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * Runs the Gateway in the foreground until SIGTERM/SIGINT: loads the snapshot, starts the audit
+ * thread, serves, and on shutdown stops accepting, lets in-flight requests finish, then flushes
+ * every audit event before exiting.
+ */
+export async function runGateway(cli: CliContext, options: ServeOptions): Promise<void> {
+  const settings = cli.settings({ gatewayHost: options.host, gatewayPort: options.port });
+  const logger = createLogger({ name: 'gateway', level: settings.log_level });
+  const store = await openStore({ home: settings.home, databaseUrl: settings.database_url });
+  const { driver, failures } = await loadPlugins({ builtins: cli.plugins, home: settings.home, mode: 'serve', driver: { onHookError: (error) => logger.warn({ code: error.code }, error.message) } });
+  for (const failure of failures) logger.warn({ plugin: failure.name }, `plugin disabled: ${failure.error}`);
+  const runtime = await createGatewayRuntime({ store, policy: createPolicyService(store), onError: (error) => logger.error({ err: error }, 'state reload failed') });
+  const audit = await openAuditChannel({ home: settings.home, databaseUrl: settings.database_url }, (message) => logger.error(message));
+  const metrics = createGatewayMetrics(() => runtime.verifier.stats());
+  const agent = createUpstreamAgent();
+  const auditGauge = setInterval(() => metrics.audit(audit.stats()), 1000);
+  auditGauge.unref();
+  const server = createGatewayServer({
+    state: runtime.state,
+    hooks: driver,
+    agent,
+    limits: defaultGatewayLimits,
+    record: (event) => audit.append(event),
+    observe: (outcome) => metrics.observe(outcome),
+    metrics,
+    maxHeaderBytes: MAX_HEADER_BYTES,
+  });
+  server.listen(settings.gateway.port, settings.gateway.host);
+  await once(server, 'listening');
+  const address = server.address() as AddressInfo;
+  logger.info({ url: gatewayUrl({ ...settings, gateway: { host: settings.gateway.host, port: address.port } }), ready: runtime.state().detail }, 'gateway listening');
+
+  await untilSignal(async (signal) => {
+    logger.info({ signal }, 'stopping: draining requests and flushing audit');
+    clearInterval(auditGauge);
+    runtime.stop();
+    server.close();
+    server.closeIdleConnections();
+    const drained = once(server, 'close');
+    const deadline = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+    await Promise.race([drained, deadline]);
+    server.closeAllConnections();
+    const stats = await audit.close();
+    await agent.close();
+    await driver.runHook('teardown', { reason: 'shutdown' });
+    await store.close();
+    logger.info({ recorded: stats.recorded, dropped: stats.dropped }, 'stopped');
+  });
+}
