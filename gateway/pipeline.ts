@@ -11,7 +11,9 @@
  *   record     one audit event, queued off the hot path            → onResponse, onRecord
  *
  * A stage that refuses jumps straight to respond and record. Nothing here awaits storage: state
- * comes from an in-memory snapshot the store watcher keeps current, and audit is queued.
+ * comes from an in-memory snapshot the store watcher keeps current, and audit is queued. The one
+ * exception is off the hot path: a token signed by a key the snapshot does not know yet waits for
+ * one throttled snapshot rebuild before it is refused.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -145,7 +147,23 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const resourceId = header.startsWith('resource://') ? header : normalizeResourceId(header);
     ex.resourceId = resourceId;
     const verified = state.verify(raw, resourceId);
-    if (!verified.ok) return refuse(req, res, ex, verified.reason);
+    if (verified.ok) return identified(req, res, ex, target, state, verified);
+    if (verified.reason !== 'kid_unknown') return refuse(req, res, ex, verified.reason);
+    // A key this node has not loaded yet (a zone's first mint, a rotation a moment ago): rebuild
+    // the snapshot once (throttled) and verify again, rather than refuse the first calls after it.
+    state.refresh().then(
+      () => {
+        const now = deps.state();
+        const again = now.verify(raw, resourceId);
+        if (again.ok) identified(req, res, ex, target, now, again);
+        else refuse(req, res, ex, again.reason);
+      },
+      () => refuse(req, res, ex, 'kid_unknown'),
+    );
+  };
+
+  function identified(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, verified: VerifiedToken): void {
+    const resourceId = ex.resourceId as string;
     ex.token = verified;
     const standing = state.standing(verified);
     if (standing !== null) return refuse(req, res, ex, standing);
@@ -158,7 +176,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       (route) => (route === undefined ? refuse(req, res, ex, 'resource_unknown') : routed(req, res, ex, target, state, state.routeFromPlugin(route))),
       () => refuse(req, res, ex, 'provider_unavailable'),
     );
-  };
+  }
 
   function routed(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, resource: RoutedResource | undefined): void {
     if (resource === undefined) return refuse(req, res, ex, 'provider_unavailable');

@@ -27,6 +27,9 @@ interface Snapshot {
   readonly matchers: ReadonlyMap<string, PolicyMatcher>;
 }
 
+/** Least time between two rebuilds asked for by tokens with an unknown kid (bounds store load under junk tokens). */
+const MIN_REFRESH_INTERVAL_MS = 250;
+
 const EMPTY: Snapshot = { issuer: '', keys: new Map(), resources: new Map(), apps: new Map(), matchers: new Map() };
 
 /**
@@ -44,6 +47,8 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
   let current: TokenVerifier = makeVerifier('');
   let reloading: Promise<void> | undefined;
   let again = false;
+  let lastReloadAt = Number.NEGATIVE_INFINITY;
+  let refreshing: Promise<void> | undefined;
 
   async function build(): Promise<Snapshot> {
     const issuer = (await store.getSetting(ISSUER_SETTING)) ?? '';
@@ -71,6 +76,7 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
     reloading = (async () => {
       do {
         again = false;
+        lastReloadAt = Date.now();
         try {
           const next = await build();
           if (next.issuer !== snapshot.issuer) {
@@ -92,6 +98,17 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
     return reloading;
   }
 
+  function refresh(): Promise<void> {
+    if (refreshing !== undefined) return refreshing;
+    const wait = Math.max(0, lastReloadAt + MIN_REFRESH_INTERVAL_MS - Date.now());
+    refreshing = new Promise<void>((resolve) => setTimeout(resolve, wait))
+      .then(() => {
+        refreshing = undefined;
+        return reload();
+      });
+    return refreshing;
+  }
+
   const state: GatewayState = {
     get ready() {
       return detail === 'ready';
@@ -100,6 +117,7 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
       return detail;
     },
     verify: (raw, resourceId) => current.verify(raw, resourceId),
+    refresh,
     standing(token): RefusalReason | null {
       const claims = token.claims;
       const found = revocations.find(claims);

@@ -23,6 +23,12 @@ export interface GatewayState {
   readonly detail: string;
   /** Verifies a raw bearer token for a resource (core/token/verify.ts: cached, synchronous). */
   verify(raw: string, resourceId: string): VerifyResult;
+  /**
+   * Resolves once the snapshot was rebuilt from the store after this call, so a signing key
+   * created a moment ago (a zone's first mint, a rotation) is known. At most one rebuild per
+   * 250 ms however many callers ask; used only when a token names an unknown `kid`.
+   */
+  refresh(): Promise<void>;
   /** Whether a verified token may still be used: revoked, app revoked, disabled or gone. */
   standing(token: VerifiedToken): RefusalReason | null;
   resource(zoneId: string, resourceId: string): RoutedResource | undefined;
