@@ -5,7 +5,10 @@ import { report, type Benchmark } from './harness.js';
  * `npm run bench [-- name…]`: runs the named benchmarks (all when none is named), prints a table
  * each and writes bench/results/<name>.json. Each benchmark starts and stops what it needs.
  */
-const registry: Record<string, () => Promise<{ default: Benchmark }>> = {};
+const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
+  policy: () => import('./policy.js'),
+  ledger: () => import('./ledger.js'),
+};
 
 const resultsDir = fileURLToPath(new URL('../../bench/results', import.meta.url));
 const names = process.argv.slice(2);

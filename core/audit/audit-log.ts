@@ -366,7 +366,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       }
       const clean = redact(input);
       // Stamp the time now: a batch may be committed much later when the recorder is retrying.
-      queue.push(clean.at === undefined ? { ...clean, at: new Date().toISOString() } : clean);
+      queue.push(clean.at === undefined ? { ...clean, at: isoNow() } : clean);
       if (pending() >= batchSize && consecutiveFailures === 0) {
         if (!running && immediate === undefined) {
           clearTimers();
@@ -477,6 +477,19 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<{ done: true;
   } finally {
     clearTimeout(timeout);
   }
+}
+
+let stampMs = Number.NaN;
+let stamp = '';
+
+/** The current time in ISO-8601, formatted once per millisecond (appends come in bursts). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== stampMs) {
+    stampMs = ms;
+    stamp = new Date(ms).toISOString();
+  }
+  return stamp;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -9,18 +9,31 @@ export function chainKey(zone: string | null): string {
   return zone ?? 'global';
 }
 
-/** JSON with object keys sorted at every depth, so equal events hash equally everywhere. */
+/**
+ * JSON with object keys sorted at every depth, so equal events hash equally everywhere.
+ * Keys whose value is `undefined` are left out (as JSON.stringify does); other non-JSON values
+ * become `null`. Written as loops over sorted keys rather than entries/filter/map: it runs once per
+ * stored event, and this form is about twice as fast (bench/ledger.ts); core/audit/chain.test.ts
+ * checks it against the straightforward definition.
+ */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object).sort();
+  let out = '{';
+  for (const key of keys) {
+    const child = object[key];
+    if (child === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(key)}:${canonicalJson(child)}`;
+  }
+  return `${out}}`;
 }
 
 /** `SHA-256(prev_hash ‖ canonical JSON of the event without its hash)`, hex (DESIGN.md §7). */
 export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
-  const { prev_hash: prev, ...rest } = event;
-  return createHash('sha256').update(prev).update(canonicalJson({ ...rest, prev_hash: prev })).digest('hex');
+  // The canonical JSON includes prev_hash too; key order does not matter, it is sorted.
+  return createHash('sha256').update(event.prev_hash).update(canonicalJson(event)).digest('hex');
 }
