@@ -1,8 +1,10 @@
 import type { Plugin } from '../core/plugin/types.js';
+import { adminCliPlugin } from './admin-cli/index.js';
+import { gatewayPlugin } from '../gateway/plugin.js';
 import { kernelPlugin } from './kernel/index.js';
 
 /**
  * The built-in plugins, in load order. Each is cheap to import: heavy modules (fastify, undici,
  * blessed) load lazily inside command actions so `caracal run` starts fast.
  */
-export const builtinPlugins: readonly Plugin[] = [kernelPlugin];
+export const builtinPlugins: readonly Plugin[] = [kernelPlugin, gatewayPlugin, adminCliPlugin];

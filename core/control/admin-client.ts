@@ -8,6 +8,8 @@ import type { PolicyVersionView, PolicyView } from './routes/policies.js';
 import type {
   ActivationView,
   ActiveView,
+  DecisionView,
+  MintDecisionView,
   PolicySetVersionView,
   PolicySetView,
   SimulationView,
@@ -23,7 +25,9 @@ export type {
   ActiveView,
   AppView,
   AppWithSecret,
+  DecisionView,
   KeyRotationView,
+  MintDecisionView,
   PolicySetVersionView,
   PolicySetView,
   PolicyVersionView,

@@ -1,0 +1,9 @@
+import { adminCommands } from '../../core/cli/commands/admin/index.js';
+import { definePlugin } from '../../core/plugin/types.js';
+
+/** The admin commands (`caracal zones|apps|resources|providers|policies|policy-sets|revoke|revocations|keys`) as a built-in plugin. */
+export const adminCliPlugin = definePlugin({
+  name: 'admin-cli',
+  caracal: '^1',
+  commands: adminCommands,
+});
