@@ -133,13 +133,23 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
 
   await reload();
   const unwatch = store.watch(() => void reload());
+  // Until the control plane has written the issuer (a fresh home, both started at once), keep
+  // looking: settings are not configuration changes, so the store's watch does not report them.
+  const untilReady = setInterval(() => {
+    if (detail === 'ready') clearInterval(untilReady);
+    else void reload();
+  }, 250);
+  untilReady.unref();
   return {
     state: () => state,
     reload,
     get verifier() {
       return current;
     },
-    stop: unwatch,
+    stop() {
+      clearInterval(untilReady);
+      unwatch();
+    },
   };
 }
 

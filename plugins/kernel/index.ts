@@ -1,5 +1,6 @@
 import { pluginCommand } from '../../core/cli/commands/plugin.js';
 import { serveCommand } from '../../core/cli/commands/serve.js';
+import { stackCommands } from '../../core/cli/commands/stack.js';
 import { controlService } from '../../core/control/service.js';
 import { definePlugin } from '../../core/plugin/types.js';
 
@@ -7,6 +8,6 @@ import { definePlugin } from '../../core/plugin/types.js';
 export const kernelPlugin = definePlugin({
   name: 'kernel',
   caracal: '^1',
-  commands: [pluginCommand, serveCommand],
+  commands: [pluginCommand, serveCommand, ...stackCommands],
   services: [controlService],
 });

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HomePaths } from '../config/paths.js';
+import { CaracalError } from '../errors.js';
+import { untilSignal } from '../service/until-signal.js';
+import { createDemoUpstream } from './demo-upstream.js';
+import { probe } from './probe.js';
+import { isAlive, readRunFile, writeRunFile } from './run-files.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/caracal.js', import.meta.url));
+
+/** Runs the demo upstream in the foreground, or starts it detached (recorded for `caracal down`). */
+export async function runDemoUpstream(paths: HomePaths, host: string, port: number, detach: boolean): Promise<void> {
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (!detach) {
+    const server = createDemoUpstream();
+    server.listen(port, host);
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([error]) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new CaracalError(code === 'EADDRINUSE' ? 'CRC_CONFLICT' : 'CRC_SERVICE_UNAVAILABLE', `demo upstream cannot listen on ${host}:${port}: ${(error as Error).message}`, {
+          hint: 'choose another port with --port N',
+        });
+      }),
+    ]);
+    const actual = (server.address() as AddressInfo).port;
+    process.stderr.write(`demo upstream listening on http://${host}:${actual} (Ctrl-C stops it)\n`);
+    await untilSignal(async () => {
+      server.close();
+      server.closeAllConnections();
+      await once(server, 'close');
+    });
+    return;
+  }
+  const existing = readRunFile(paths.run, 'demo-upstream');
+  if (existing !== undefined && isAlive(existing.pid)) {
+    process.stderr.write(`demo upstream already running at ${existing.url} (pid ${existing.pid})\n`);
+    return;
+  }
+  if (port === 0) throw new CaracalError('CRC_USAGE', '--detach needs a fixed --port, not 0');
+  mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
+  const log = join(paths.logs, 'demo-upstream.log');
+  const fd = openSync(log, 'a', 0o600);
+  let pid: number | undefined;
+  try {
+    const child = spawn(process.execPath, [BIN, '--home', paths.home, 'demo-upstream', '--host', host, '--port', String(port)], { detached: true, stdio: ['ignore', fd, fd] });
+    child.unref();
+    pid = child.pid;
+  } finally {
+    closeSync(fd);
+  }
+  if (pid === undefined) throw new CaracalError('CRC_SERVICE_UNAVAILABLE', 'could not start the demo upstream');
+  writeRunFile(paths.run, { name: 'demo-upstream', pid, url, host, port, log, started_at: new Date().toISOString() });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) throw new CaracalError('CRC_SERVICE_UNAVAILABLE', `the demo upstream exited at start-up; see ${log}`);
+    if ((await probe(`${url}/status/200`, 500)).ok) {
+      process.stderr.write(`demo upstream running at ${url} (pid ${pid}; caracal down stops it)\n`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new CaracalError('CRC_SERVICE_UNAVAILABLE', `the demo upstream did not answer within 10 s; see ${log}`);
+}

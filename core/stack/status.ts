@@ -1,0 +1,47 @@
+import type { Settings } from '../config/settings.js';
+import { homePaths } from '../config/paths.js';
+import { probe } from './probe.js';
+import { isAlive, readRunFile } from './run-files.js';
+import { stackServices, type StackService } from './services.js';
+
+/** One row of `caracal status` (DESIGN.md §2: `{name, url, ok, detail}`). */
+export interface ServiceStatus {
+  readonly name: string;
+  readonly url: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** The pid from the run file, when `caracal up` started it. */
+  readonly pid: number | null;
+  readonly log: string | null;
+}
+
+export interface StackStatus {
+  readonly mode: 'health' | 'ready';
+  readonly services: readonly ServiceStatus[];
+}
+
+/** Per-probe deadline: all probes run at once, so `status` answers within about this long. */
+export const PROBE_TIMEOUT_MS = 1500;
+
+/** Probes every service of the stack (in parallel, each with its own deadline). */
+export async function stackStatus(settings: Settings, mode: 'health' | 'ready'): Promise<StackStatus> {
+  const paths = homePaths(settings.home);
+  const services = await Promise.all(stackServices(settings).map((service) => serviceStatus(service, paths.run, mode)));
+  return { mode, services };
+}
+
+async function serviceStatus(service: StackService, runDir: string, mode: 'health' | 'ready'): Promise<ServiceStatus> {
+  const run = readRunFile(runDir, service.name);
+  // A service started by `up` may listen elsewhere than today's settings say: trust its run file.
+  const url = run?.url ?? service.url;
+  const log = run?.log ?? null;
+  const pid = run?.pid ?? null;
+  const result = await probe(`${url}${mode === 'ready' ? service.readyPath : service.healthPath}`, PROBE_TIMEOUT_MS);
+  if (result.ok) return { name: service.name, url, ok: true, detail: mode === 'ready' ? result.detail : 'healthy', pid, log };
+  let detail: string;
+  if (run !== undefined && !isAlive(run.pid)) detail = `process ${run.pid} is gone (crashed or killed); see ${run.log}; run caracal up to restart it`;
+  else if (result.failure === 'refused') detail = run === undefined ? 'not running (connection refused); start it with caracal up' : `connection refused; see ${run.log}`;
+  else if (result.failure !== null) detail = `${result.detail}${log ? `; see ${log}` : ''}`;
+  else detail = `${mode === 'ready' ? 'not ready' : 'unhealthy'}: ${result.detail}${log ? `; see ${log}` : ''}`;
+  return { name: service.name, url, ok: false, detail, pid, log };
+}
