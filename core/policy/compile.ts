@@ -1,25 +1,23 @@
 import { compileGlob, type CompiledGlob } from './glob.js';
 import { decideMint, decideRequest, grantableScopes } from './decide.js';
-import {
-  httpMethods,
-  type Decision,
-  type MintDecision,
-  type MintQuery,
-  type PolicyRule,
-  type PolicySetInput,
-  type RequestQuery,
+import { methodMask } from './method-bits.js';
+import type {
+  Decision,
+  MintDecision,
+  MintQuery,
+  PolicyRule,
+  PolicySetInput,
+  RequestQuery,
 } from './types.js';
 
 /**
  * The policy compiler: turns a policy set version into an in-memory matcher indexed by
  * (app, resource). A decision looks at four buckets — exact (app, resource), (`*`, resource),
  * (app, `*`) and (`*`, `*`) — so its cost depends on the rules that can apply, not on how many
- * unrelated rules the set holds. Rules keep their set order (policy order, then rule order) as an
- * ordinal; every bucket lists its rules in that order.
+ * unrelated rules the set holds. Wildcard rules are also merged into each exact bucket they apply
+ * to (up to MERGE_LIMIT), so the usual decision reads a single bucket. Rules keep their set order
+ * (policy order, then rule order) as an ordinal; every bucket lists its rules in that order.
  */
-
-/** Bit per known method; unknown request methods get 0 and match only rules without `methods`. */
-export const methodBits: ReadonlyMap<string, number> = new Map(httpMethods.map((m, i) => [m, 1 << i]));
 
 /** A rule prepared for matching. */
 export interface CompiledRule {
@@ -46,9 +44,17 @@ export interface CompiledRule {
 
 /** Rules of one (app, resource) bucket, split by effect, each in set order. */
 export interface Bucket {
-  readonly allow: CompiledRule[];
-  readonly deny: CompiledRule[];
+  allow: CompiledRule[];
+  deny: CompiledRule[];
+  /**
+   * For an exact (app, resource) bucket: whether the wildcard rules that apply to the pair were
+   * merged into it at compile time, so that a decision needs to look at this bucket alone.
+   */
+  complete: boolean;
 }
+
+/** Wildcard rules merged into each exact bucket at most (beyond it, buckets are checked alongside). */
+const MERGE_LIMIT = 64;
 
 /** A compiled policy set version. */
 export interface CompiledPolicySet {
@@ -125,15 +131,16 @@ function compileSet(
   const policies = input.policies.map((p) => `${p.policyId}@${p.version}`);
   const bucketIn = (map: Map<string, Bucket>, key: string): Bucket => {
     let bucket = map.get(key);
-    if (bucket === undefined) map.set(key, (bucket = { allow: [], deny: [] }));
+    if (bucket === undefined) map.set(key, (bucket = { allow: [], deny: [], complete: false }));
     return bucket;
   };
+  const globs = new Map<string, CompiledGlob>();
   input.policies.forEach((policy, p) => {
     for (const rule of policy.rules) {
-      const compiled = compileRule(rule, rules.length, policies[p] as string, policySetId, policySetVersion);
+      const compiled = compileRule(rule, rules.length, policies[p] as string, policySetId, policySetVersion, globs);
       rules.push(compiled);
       const targets: Bucket[] = [];
-      if (compiled.allApps && compiled.allResources) targets.push((any ??= { allow: [], deny: [] }));
+      if (compiled.allApps && compiled.allResources) targets.push((any ??= { allow: [], deny: [], complete: false }));
       else if (compiled.allApps) for (const r of compiled.resources) targets.push(bucketIn(byResource, r));
       else if (compiled.allResources) for (const a of compiled.apps) targets.push(bucketIn(byApp, a));
       else {
@@ -146,6 +153,18 @@ function compileSet(
       for (const bucket of targets) (compiled.allow ? bucket.allow : bucket.deny).push(compiled);
     }
   });
+  // Merge the wildcard rules that apply to each exact pair into its bucket (in set order), so the
+  // common decision reads one bucket: two Map lookups, like a plain table.
+  for (const [app, inner] of exact) {
+    for (const [resource, bucket] of inner) {
+      const extra = [byResource.get(resource), byApp.get(app), any ?? undefined].filter((b): b is Bucket => b !== undefined);
+      if (extra.reduce((n, b) => n + b.allow.length + b.deny.length, 0) > MERGE_LIMIT) continue;
+      const byOrdinal = (a: CompiledRule, b: CompiledRule) => a.ordinal - b.ordinal;
+      bucket.allow = [bucket.allow, ...extra.map((b) => b.allow)].flat().sort(byOrdinal);
+      bucket.deny = [bucket.deny, ...extra.map((b) => b.deny)].flat().sort(byOrdinal);
+      bucket.complete = true;
+    }
+  }
   return { policySetId, policySetVersion, policies: Object.freeze(policies), rules, exact, byResource, byApp, any };
 }
 
@@ -155,11 +174,16 @@ function compileRule(
   policy: string,
   policySetId: string | null,
   policySetVersion: number | null,
+  globCache: Map<string, CompiledGlob>,
 ): CompiledRule {
   const allow = rule.effect === 'allow';
   const methods = rule.methods ?? ['*'];
   const paths = rule.paths ?? ['/**'];
-  const globs = paths.map(compileGlob);
+  const globs = paths.map((p) => {
+    let glob = globCache.get(p);
+    if (glob === undefined) globCache.set(p, (glob = compileGlob(p)));
+    return glob;
+  });
   const allMethods = methods.includes('*');
   return {
     rule,
@@ -173,7 +197,7 @@ function compileRule(
     allScopes: rule.scopes.includes('*'),
     scopes: new Set(rule.scopes),
     allMethods,
-    methodMask: allMethods ? -1 : methods.reduce((mask, m) => mask | (methodBits.get(m) ?? 0), 0),
+    methodMask: methodMask(rule.methods),
     allPaths: globs.some((g) => g.matchesAll),
     globs,
     allowDecision: allow

@@ -1,14 +1,15 @@
-import { isResourceId, normalizeResourceId } from '../domain/ids.js';
+import { bucketsFor, queryResource } from './buckets.js';
 import type { Bucket, CompiledPolicySet, CompiledRule } from './compile.js';
-import { methodBits } from './compile.js';
 import { mintDenial, noActiveRequest, requestDeniedByRules, requestWithoutAllow } from './diagnose.js';
-import { isMatchablePath, matchGlob, pathSegments, type PathSegments } from './glob.js';
-import type { Decision, MintDecision, MintQuery, RequestQuery } from './types.js';
+import { ENCODED, matchGlob, matchGlobRaw, pathSegments, scanPath, UNMATCHABLE, type PathSegments } from './glob.js';
+import { methodBit } from './method-bits.js';
+import type { Decision, DenyReason, MintDecision, MintQuery, RequestQuery } from './types.js';
 
 /**
  * The two decisions (DESIGN.md §6), on a compiled set. Deny rules win; no active set or no
  * matching allow rule denies. The allow path allocates nothing: it returns the deciding rule's
- * shared frozen decision. Denials are built in diagnose.ts, their diagnosis on first access.
+ * shared frozen decision. A denial computes its reason code here, without allocating either, and
+ * its diagnosis (diagnose.ts) only when someone reads it.
  *
  * Request: an allow rule for (app, resource) must match the method and the path and share at least
  * one scope with the token (`*` shares any scope with a non-empty token); a deny rule matches when
@@ -21,21 +22,29 @@ import type { Decision, MintDecision, MintQuery, RequestQuery } from './types.js
  * and do not stop a token from being minted).
  */
 
-// The current request path and its lazily computed forms. Decisions are synchronous, so module
-// state cannot be shared between two decisions in flight, and it spares a per-decision object.
-let currentPath = '';
-let matchable = -1;
-let segments: PathSegments | undefined;
+// The current request path and what has been worked out about it. Decisions are synchronous, so
+// this state is never shared by two decisions in flight, and it spares a per-decision object.
+// `scan` is NOT_SCANNED, UNMATCHABLE, ENCODED or the end of the path's segments (glob.ts scanPath).
+const NOT_SCANNED = -3;
+const current: { path: string; scan: number; segments: PathSegments | undefined } = { path: '', scan: NOT_SCANNED, segments: undefined };
 
 function pathMatches(rule: CompiledRule): boolean {
+  let scan = current.scan;
+  if (scan === NOT_SCANNED) scan = current.scan = scanPath(current.path);
+  if (scan === UNMATCHABLE) return false;
   if (rule.allPaths) {
-    if (matchable < 0) matchable = isMatchablePath(currentPath) ? 1 : 0;
-    return matchable === 1;
+    if (scan !== ENCODED) return true;
   }
-  if (segments === undefined) segments = pathSegments(currentPath);
-  if (segments === null) return false;
   const globs = rule.globs;
-  for (let i = 0; i < globs.length; i++) if (matchGlob(globs[i]!, segments)) return true;
+  if (scan === ENCODED) {
+    let segments = current.segments;
+    if (segments === undefined) segments = current.segments = pathSegments(current.path);
+    if (segments === null) return false;
+    if (rule.allPaths) return true;
+    for (let i = 0; i < globs.length; i++) if (matchGlob(globs[i]!, segments)) return true;
+    return false;
+  }
+  for (let i = 0; i < globs.length; i++) if (matchGlobRaw(globs[i]!, current.path, scan)) return true;
   return false;
 }
 
@@ -50,12 +59,16 @@ function matchesRequest(rule: CompiledRule, bit: number, scopes: readonly string
   return (rule.methodMask & bit) !== 0 && scopesIntersect(rule, scopes) && pathMatches(rule);
 }
 
-function anyMatch(list: readonly CompiledRule[], bit: number, scopes: readonly string[]): boolean {
+function anyMatch(bucket: Bucket | undefined, bit: number, scopes: readonly string[]): boolean {
+  if (bucket === undefined) return false;
+  const list = bucket.deny;
   for (let i = 0; i < list.length; i++) if (matchesRequest(list[i]!, bit, scopes)) return true;
   return false;
 }
 
-function firstAllow(list: readonly CompiledRule[], bit: number, scopes: readonly string[], best: CompiledRule | null): CompiledRule | null {
+function firstAllow(bucket: Bucket | undefined, bit: number, scopes: readonly string[], best: CompiledRule | null): CompiledRule | null {
+  if (bucket === undefined) return best;
+  const list = bucket.allow;
   for (let i = 0; i < list.length; i++) {
     const rule = list[i]!;
     if (best !== null && rule.ordinal >= best.ordinal) break;
@@ -64,27 +77,42 @@ function firstAllow(list: readonly CompiledRule[], bit: number, scopes: readonly
   return best;
 }
 
-/** Bit of a request method (case-insensitive); 1<<30 for methods no rule can list. */
-function methodBit(method: string): number {
-  return methodBits.get(method) ?? methodBits.get(method.toUpperCase()) ?? 1 << 30;
+const METHOD = 1;
+const PATH = 2;
+const SCOPE = 4;
+
+/** Failed clauses as bits, ranked: fewer failures first, then a scope-only failure first. */
+function rank(rule: CompiledRule, bit: number, scopes: readonly string[]): number {
+  let failed = 0;
+  if ((rule.methodMask & bit) === 0) failed |= METHOD;
+  if (!scopesIntersect(rule, scopes)) failed |= SCOPE;
+  if (!pathMatches(rule)) failed |= PATH;
+  const count = (failed & 1) + ((failed >> 1) & 1) + ((failed >> 2) & 1);
+  return (count << 4) | ((failed & SCOPE) === 0 ? 8 : 0) | failed;
 }
 
-/** The resource as the index keys it: `resource://slug` (bare slugs normalised; junk kept as is). */
-export function queryResource(resource: string): string {
-  return resource.startsWith('resource://') || !isResourceId(resource) ? resource : normalizeResourceId(resource);
+let bestRank = 0;
+
+function nearestIn(bucket: Bucket | undefined, bit: number, scopes: readonly string[]): void {
+  if (bucket === undefined) return;
+  const list = bucket.allow;
+  for (let i = 0; i < list.length; i++) {
+    const r = rank(list[i]!, bit, scopes);
+    if (r < bestRank) bestRank = r;
+  }
 }
 
-/** The four buckets that can hold rules for (app, resource), missing ones left out. */
-export function bucketsFor(set: CompiledPolicySet, app: string, resource: string): Bucket[] {
-  const out: Bucket[] = [];
-  const exact = set.exact.get(app)?.get(resource);
-  if (exact !== undefined) out.push(exact);
-  const byResource = set.byResource.get(resource);
-  if (byResource !== undefined) out.push(byResource);
-  const byApp = set.byApp.get(app);
-  if (byApp !== undefined) out.push(byApp);
-  if (set.any !== null) out.push(set.any);
-  return out;
+/** The reason code of a request no allow rule matched, from the nearest candidate's failures. */
+function reasonWithoutAllow(b1: Bucket | undefined, b2: Bucket | undefined, b3: Bucket | undefined, b4: Bucket | undefined, bit: number, scopes: readonly string[]): DenyReason {
+  bestRank = 1 << 10;
+  nearestIn(b1, bit, scopes);
+  nearestIn(b2, bit, scopes);
+  nearestIn(b3, bit, scopes);
+  nearestIn(b4, bit, scopes);
+  if (bestRank === 1 << 10) return 'no_matching_rule';
+  if ((bestRank & SCOPE) !== 0) return 'scope_not_granted';
+  if ((bestRank & METHOD) !== 0) return 'method_not_allowed';
+  return 'path_not_allowed';
 }
 
 /** Decides a Gateway request against a compiled set (null: no active set). */
@@ -93,32 +121,32 @@ export function decideRequest(set: CompiledPolicySet | null, query: RequestQuery
   const resource = queryResource(query.resource);
   const inner = set.exact.get(query.app);
   const b1 = inner === undefined ? undefined : inner.get(resource);
-  const b2 = set.byResource.get(resource);
-  const b3 = set.byApp.get(query.app);
-  const b4 = set.any;
+  let b2: Bucket | undefined;
+  let b3: Bucket | undefined;
+  let b4: Bucket | undefined;
+  if (b1 === undefined || !b1.complete) {
+    b2 = set.byResource.get(resource);
+    b3 = set.byApp.get(query.app);
+    b4 = set.any ?? undefined;
+  }
   const bit = methodBit(query.method);
   const scopes = query.scopes;
-  currentPath = query.path;
-  matchable = -1;
-  segments = undefined;
-  if (
-    (b1 !== undefined && anyMatch(b1.deny, bit, scopes)) ||
-    (b2 !== undefined && anyMatch(b2.deny, bit, scopes)) ||
-    (b3 !== undefined && anyMatch(b3.deny, bit, scopes)) ||
-    (b4 !== null && anyMatch(b4.deny, bit, scopes))
-  ) {
-    const denying = bucketsFor(set, query.app, resource).flatMap((b) => b.deny.filter((r) => matchesRequest(r, bit, scopes)));
-    const overridden = bucketsFor(set, query.app, resource).flatMap((b) => b.allow.filter((r) => matchesRequest(r, bit, scopes)));
-    return requestDeniedByRules(set, query, resource, sortByOrdinal(denying), sortByOrdinal(overridden));
+  current.path = query.path;
+  current.scan = NOT_SCANNED;
+  current.segments = undefined;
+  if (anyMatch(b1, bit, scopes) || anyMatch(b2, bit, scopes) || anyMatch(b3, bit, scopes) || anyMatch(b4, bit, scopes)) {
+    const denying: CompiledRule[] = [];
+    for (const bucket of [b1, b2, b3, b4]) {
+      if (bucket !== undefined) for (const rule of bucket.deny) if (matchesRequest(rule, bit, scopes)) denying.push(rule);
+    }
+    return requestDeniedByRules(set, query, resource, denying.sort(byOrdinal));
   }
-  let best: CompiledRule | null = null;
-  if (b1 !== undefined) best = firstAllow(b1.allow, bit, scopes, best);
-  if (b2 !== undefined) best = firstAllow(b2.allow, bit, scopes, best);
-  if (b3 !== undefined) best = firstAllow(b3.allow, bit, scopes, best);
-  if (b4 !== null) best = firstAllow(b4.allow, bit, scopes, best);
+  let best = firstAllow(b1, bit, scopes, null);
+  best = firstAllow(b2, bit, scopes, best);
+  best = firstAllow(b3, bit, scopes, best);
+  best = firstAllow(b4, bit, scopes, best);
   if (best !== null) return best.allowDecision!;
-  const candidates = sortByOrdinal(bucketsFor(set, query.app, resource).flatMap((b) => b.allow));
-  return requestWithoutAllow(set, query, resource, candidates);
+  return requestWithoutAllow(set, query, resource, reasonWithoutAllow(b1, b2, b3, b4, bit, scopes));
 }
 
 /** Decides a token mint against a compiled set (null: no active set). */
@@ -127,8 +155,8 @@ export function decideMint(set: CompiledPolicySet | null, query: MintQuery): Min
   if (set === null) return mintDenial(null, query, query.resource, requested, { granted: [], denied: requested, allows: [], denies: [] });
   const resource = queryResource(query.resource);
   const buckets = bucketsFor(set, query.app, resource);
-  const allows = sortByOrdinal(buckets.flatMap((b) => b.allow));
-  const denies = sortByOrdinal(buckets.flatMap((b) => b.deny.filter((r) => r.allMethods && r.allPaths)));
+  const allows = buckets.flatMap((b) => b.allow).sort(byOrdinal);
+  const denies = buckets.flatMap((b) => b.deny.filter((r) => r.allMethods && r.allPaths)).sort(byOrdinal);
   const granted: string[] = [];
   const denied: string[] = [];
   const granting = new Set<CompiledRule>();
@@ -148,7 +176,7 @@ export function decideMint(set: CompiledPolicySet | null, query: MintQuery): Min
     }
   }
   if (requested.length > 0 && denied.length === 0) {
-    const rules = sortByOrdinal([...granting]);
+    const rules = [...granting].sort(byOrdinal);
     return Object.freeze({
       effect: 'allow',
       reason: null,
@@ -159,7 +187,7 @@ export function decideMint(set: CompiledPolicySet | null, query: MintQuery): Min
       scopes: { granted, denied },
     });
   }
-  return mintDenial(set, query, resource, requested, { granted, denied, allows, denies: sortByOrdinal([...denying]) });
+  return mintDenial(set, query, resource, requested, { granted, denied, allows, denies: [...denying].sort(byOrdinal) });
 }
 
 /** Scopes the allow rules for (app, resource) grant at mint, minus scopes denied outright. */
@@ -169,11 +197,11 @@ export function grantableScopes(set: CompiledPolicySet | null, app: string, reso
   const denies = buckets.flatMap((b) => b.deny.filter((r) => r.allMethods && r.allPaths));
   if (denies.some((r) => r.allScopes)) return [];
   const out = new Set<string>();
-  for (const rule of sortByOrdinal(buckets.flatMap((b) => b.allow))) for (const s of rule.rule.scopes) out.add(s);
+  for (const rule of buckets.flatMap((b) => b.allow).sort(byOrdinal)) for (const s of rule.rule.scopes) out.add(s);
   for (const rule of denies) for (const s of rule.rule.scopes) out.delete(s);
   return [...out];
 }
 
-function sortByOrdinal(rules: CompiledRule[]): CompiledRule[] {
-  return rules.sort((a, b) => a.ordinal - b.ordinal);
+function byOrdinal(a: CompiledRule, b: CompiledRule): number {
+  return a.ordinal - b.ordinal;
 }

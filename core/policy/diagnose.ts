@@ -1,6 +1,7 @@
+import { bucketsFor } from './buckets.js';
 import type { CompiledPolicySet, CompiledRule } from './compile.js';
-import { methodBits } from './compile.js';
 import { matchGlob, pathSegments } from './glob.js';
+import { methodBit } from './method-bits.js';
 import type {
   ClauseFailure,
   Decision,
@@ -46,8 +47,7 @@ export function requestFailures(rule: CompiledRule, query: RequestQuery, resourc
   if (!rule.allResources && !rule.resources.has(resource)) {
     failed.push({ clause: 'resource', expected: rule.rule.resources, actual: resource });
   }
-  const bit = methodBits.get(query.method.toUpperCase()) ?? 1 << 30;
-  if ((rule.methodMask & bit) === 0) failed.push({ clause: 'method', expected: rule.rule.methods ?? ['*'], actual: query.method });
+  if ((rule.methodMask & methodBit(query.method)) === 0) failed.push({ clause: 'method', expected: rule.rule.methods ?? ['*'], actual: query.method });
   const segments = pathSegments(query.path);
   if (segments === null || !rule.globs.some((g) => matchGlob(g, segments))) {
     failed.push({ clause: 'path', expected: rule.rule.paths ?? ['/**'], actual: query.path });
@@ -57,25 +57,20 @@ export function requestFailures(rule: CompiledRule, query: RequestQuery, resourc
   return failed;
 }
 
-/** The reason code that a nearest rule's failures point to. */
-function reasonOf(failed: readonly ClauseFailure[]): DenyReason {
-  const clauses = new Set(failed.map((f) => f.clause));
-  if (clauses.has('app') || clauses.has('resource')) return 'no_matching_rule';
-  if (clauses.has('scope')) return 'scope_not_granted';
-  if (clauses.has('method')) return 'method_not_allowed';
-  return 'path_not_allowed';
-}
-
 /**
- * Orders near rules: fewest failed clauses first; among equals, a rule that fails only on scope
- * comes first (the fix is then to request that scope: RFC 6750 `insufficient_scope`); then set order.
+ * Orders near rules as decide.ts ranks them for the reason code: fewest failed clauses first;
+ * among equals, a rule failing on scope first (the fix is then to request that scope: RFC 6750
+ * `insufficient_scope`), then a method failure before a path failure; then set order.
  */
 function nearestFirst(a: Near, b: Near): number {
-  return a.failed.length - b.failed.length || scopeRank(a) - scopeRank(b) || a.rule.ordinal - b.rule.ordinal;
+  return a.failed.length - b.failed.length || clauseRank(a) - clauseRank(b) || a.rule.ordinal - b.rule.ordinal;
 }
 
-function scopeRank(near: Near): number {
-  return near.failed.some((f) => f.clause === 'scope') ? 0 : 1;
+const CLAUSE_BITS: Readonly<Record<string, number>> = { app: 16, resource: 32, method: 1, path: 2, scope: 4 };
+
+function clauseRank(near: Near): number {
+  const bits = near.failed.reduce((sum, f) => sum | (CLAUSE_BITS[f.clause] ?? 0), 0);
+  return ((bits & 4) === 0 ? 64 : 0) | bits;
 }
 
 interface Near {
@@ -83,15 +78,10 @@ interface Near {
   readonly failed: readonly ClauseFailure[];
 }
 
-/** Denial of a request that matched one or more deny rules. */
-export function requestDeniedByRules(
-  set: CompiledPolicySet,
-  query: RequestQuery,
-  resource: string,
-  denying: readonly CompiledRule[],
-  overridden: readonly CompiledRule[],
-): Decision {
-  return denial(set, 'denied_by_rule', denying, () => {
+/** Denial of a request that matched one or more deny rules (in set order). */
+export function requestDeniedByRules(set: CompiledPolicySet, query: RequestQuery, resource: string, denying: readonly CompiledRule[]): Decision {
+  return new Denial(set, 'denied_by_rule', denying, () => {
+    const overridden = allowCandidates(set, query.app, resource).filter((r) => requestFailures(r, query, resource).length === 0);
     const first = denying[0]!;
     const others = denying.length > 1 ? ` (and ${denying.length - 1} more deny rule${denying.length > 2 ? 's' : ''})` : '';
     const wins = overridden.length > 0 ? `; deny rules win over allow rules such as ${ruleName(overridden[0]!)}` : '';
@@ -104,27 +94,28 @@ export function requestDeniedByRules(
   });
 }
 
-/** Denial of a request that no allow rule matched. */
-export function requestWithoutAllow(
-  set: CompiledPolicySet,
-  query: RequestQuery,
-  resource: string,
-  candidates: readonly CompiledRule[],
-): Decision {
-  const near = candidates.map((rule) => ({ rule, failed: requestFailures(rule, query, resource) })).sort(nearestFirst);
-  const best = near[0];
-  const reason = best === undefined ? 'no_matching_rule' : reasonOf(best.failed);
-  return denial(set, reason, [], () => {
-    const list = best === undefined ? nearAcrossSet(set, query, resource) : near.slice(0, NEAREST);
+/** Denial of a request that no allow rule matched; `reason` was ranked by decide.ts. */
+export function requestWithoutAllow(set: CompiledPolicySet, query: RequestQuery, resource: string, reason: DenyReason): Decision {
+  return new Denial(set, reason, [], () => {
+    const near = allowCandidates(set, query.app, resource)
+      .map((rule) => ({ rule, failed: requestFailures(rule, query, resource) }))
+      .sort(nearestFirst);
+    const list = near.length === 0 ? nearAcrossSet(set, query, resource) : near.slice(0, NEAREST);
     const nearest = list.map((n) => nearestRule(n.rule, n.failed, 'request'));
     const scopes = query.scopes.length > 0 ? query.scopes.join(' ') : 'no scopes';
     const head =
-      best === undefined
+      near.length === 0
         ? `Denied: no allow rule covers app ${query.app} on ${resource}`
         : `Denied: no allow rule for app ${query.app} on ${resource} matches ${query.method} ${query.path} with ${scopes}`;
     const tail = nearest.length > 0 ? `; nearest: ${nearest.map((n) => n.sentence).join('; ')}` : '';
     return { reason, summary: `${head}${tail}.`, nearest, denyingRules: [] };
   });
+}
+
+function allowCandidates(set: CompiledPolicySet, app: string, resource: string): CompiledRule[] {
+  return bucketsFor(set, app, resource)
+    .flatMap((b) => b.allow)
+    .sort((a, b) => a.ordinal - b.ordinal);
 }
 
 /** Allow rules anywhere in the set that match the app or the resource (for `no_matching_rule`). */
@@ -165,7 +156,7 @@ export function mintDenial(
   if (set === null) return Object.freeze({ ...noActiveRequest, scopes });
   const reason: DenyReason =
     outcome.denies.length > 0 ? 'denied_by_rule' : outcome.allows.length === 0 ? 'no_matching_rule' : 'scope_not_granted';
-  const decision = denial(set, reason, outcome.denies, () => {
+  return new MintDenial(set, reason, outcome.denies, scopes, () => {
     const missing = outcome.denied.join(' ');
     if (reason === 'denied_by_rule') {
       const denyingRules = outcome.denies.map((r) => nearestRule(r, [], 'mint'));
@@ -192,22 +183,56 @@ export function mintDenial(
       denyingRules: [],
     };
   });
-  return Object.defineProperty(decision, 'scopes', { value: scopes, enumerable: true }) as MintDecision;
 }
 
-function denial(set: CompiledPolicySet, reason: DenyReason, deciding: readonly CompiledRule[], diagnose: () => Diagnosis): Decision {
-  let diagnosis: Diagnosis | undefined;
-  return {
-    effect: 'deny',
-    reason,
-    rules: deciding.map((r) => r.rule.id),
-    policySetId: set.policySetId,
-    policySetVersion: set.policySetVersion,
-    policies: deciding.length > 0 ? [...new Set(deciding.map((r) => r.policy))] : set.policies,
-    get diagnosis(): Diagnosis {
-      return (diagnosis ??= diagnose());
-    },
-  };
+const NO_RULES: readonly string[] = Object.freeze([]);
+
+/** A deny decision; its diagnosis is built on first access (and included in JSON). */
+class Denial implements Decision {
+  readonly effect = 'deny';
+  readonly reason: DenyReason;
+  readonly rules: readonly string[];
+  readonly policySetId: string | null;
+  readonly policySetVersion: number | null;
+  readonly policies: readonly string[];
+  #diagnose: (() => Diagnosis) | null;
+  #diagnosis: Diagnosis | null = null;
+
+  constructor(set: CompiledPolicySet, reason: DenyReason, deciding: readonly CompiledRule[], diagnose: () => Diagnosis) {
+    this.reason = reason;
+    this.rules = deciding.length === 0 ? NO_RULES : deciding.map((r) => r.rule.id);
+    this.policySetId = set.policySetId;
+    this.policySetVersion = set.policySetVersion;
+    this.policies = deciding.length === 0 ? set.policies : [...new Set(deciding.map((r) => r.policy))];
+    this.#diagnose = diagnose;
+  }
+
+  get diagnosis(): Diagnosis {
+    if (this.#diagnosis === null) {
+      this.#diagnosis = this.#diagnose!();
+      this.#diagnose = null;
+    }
+    return this.#diagnosis;
+  }
+
+  toJSON(): Decision {
+    const { effect, reason, rules, policySetId, policySetVersion, policies, diagnosis } = this;
+    return { effect, reason, rules, policySetId, policySetVersion, policies, diagnosis };
+  }
+}
+
+/** A denied mint, with the scopes granted and denied. */
+class MintDenial extends Denial implements MintDecision {
+  readonly scopes: MintDecision['scopes'];
+
+  constructor(set: CompiledPolicySet, reason: DenyReason, deciding: readonly CompiledRule[], scopes: MintDecision['scopes'], diagnose: () => Diagnosis) {
+    super(set, reason, deciding, diagnose);
+    this.scopes = scopes;
+  }
+
+  override toJSON(): MintDecision {
+    return { ...super.toJSON(), scopes: this.scopes };
+  }
 }
 
 function ruleName(rule: CompiledRule): string {

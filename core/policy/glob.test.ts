@@ -1,10 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileGlob, globError, isMatchablePath, matchGlob, pathSegments } from './glob.js';
+import { compileGlob, ENCODED, globError, isMatchablePath, matchGlob, matchGlobRaw, pathEnd, pathSegments, scanPath, UNMATCHABLE } from './glob.js';
 
 function matches(glob: string, path: string): boolean {
   const segments = pathSegments(path);
-  return segments !== null && matchGlob(compileGlob(glob), segments);
+  const result = segments !== null && matchGlob(compileGlob(glob), segments);
+  // The decision's one-pass scan agrees with the slower helpers.
+  const scan = scanPath(path);
+  if (scan === UNMATCHABLE) expect(segments).toBeNull();
+  else if (scan === ENCODED) expect(path).toContain('%');
+  else expect([scan, isMatchablePath(path)]).toEqual([pathEnd(path), true]);
+  // Paths without percent-encoding also go through the in-place matcher the decision uses.
+  if (!path.includes('%') && isMatchablePath(path)) expect(matchGlobRaw(compileGlob(glob), path, pathEnd(path))).toBe(result);
+  return result;
 }
 
 describe('path globs', () => {
@@ -62,6 +70,10 @@ describe('path globs', () => {
     ['/**', '/a/.hidden', true],
     ['/**', '/a/...', true],
     ['/**', '/a/b..c', true],
+    ['/**', '/a/..?x', false],
+    ['/**', '/a/.#x', false],
+    ['/**', '/a/x?/..', true], // a dot segment in the query is not in the path
+    ['/a', '/a?b/../c', true],
   ])('%s against %s: %s', (glob, path, expected) => {
     expect(matches(glob, path)).toBe(expected);
     if (glob === '/**') expect(isMatchablePath(path)).toBe(expected);
@@ -91,8 +103,8 @@ describe('path globs', () => {
   });
 
   it('agrees with a regular-expression reference on random globs and paths', () => {
-    const segment = fc.constantFrom('a', 'b', 'c%20d', 'c d', '');
-    const globSegment = fc.constantFrom('a', 'b', 'c d', '*', '**');
+    const segment = fc.constantFrom('a', 'b', 'c%20d', 'c d', '', 'ab');
+    const globSegment = fc.constantFrom('a', 'b', 'c d', '*', '**', 'ab');
     fc.assert(
       fc.property(fc.array(globSegment, { maxLength: 5 }), fc.array(segment, { maxLength: 6 }), fc.boolean(), (g, p, slash) => {
         const glob = `/${g.join('/')}`;

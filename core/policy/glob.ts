@@ -125,6 +125,90 @@ export function isMatchablePath(path: string): boolean {
   return true;
 }
 
+/** scanPath: the path matches no glob (dot segment, not absolute). */
+export const UNMATCHABLE = -1;
+/** scanPath: the path has percent-encoding; match it through pathSegments. */
+export const ENCODED = -2;
+
+/**
+ * One pass over a request path for the decision's fast path: its segments' end (pathEnd) when it
+ * is matchable and has no percent-encoding, else UNMATCHABLE or ENCODED. Allocates nothing.
+ */
+export function scanPath(path: string): number {
+  const n = path.length;
+  if (n === 0 || path.charCodeAt(0) !== 47) return UNMATCHABLE;
+  let end = n;
+  let segmentStart = 1;
+  let dots = 0;
+  for (let i = 1; i <= n; i++) {
+    const c = i < n ? path.charCodeAt(i) : 47;
+    if (c === 63 /* ? */ || c === 35 /* # */) {
+      end = i;
+      if ((dots === 1 || dots === 2) && i - segmentStart === dots) return UNMATCHABLE;
+      break;
+    }
+    if (c === 47) {
+      if ((dots === 1 || dots === 2) && i - segmentStart === dots) return UNMATCHABLE;
+      segmentStart = i + 1;
+      dots = 0;
+    } else if (c === 46 /* . */) dots++;
+    else if (c === 37 /* % */) return ENCODED;
+  }
+  if (end > 1 && path.charCodeAt(end - 1) === 47) end--;
+  return end;
+}
+
+/** Where a request path's segments end: before the query or fragment and one trailing slash. */
+export function pathEnd(path: string): number {
+  let end = path.length;
+  const query = path.indexOf('?');
+  if (query >= 0) end = query;
+  const hash = path.indexOf('#');
+  if (hash >= 0 && hash < end) end = hash;
+  if (end > 1 && path.charCodeAt(end - 1) === 47) end--;
+  return end;
+}
+
+/**
+ * Whether a raw request path without percent-encoding matches a compiled glob, reading segment
+ * boundaries in place (no allocation). `end` is pathEnd(path); the path must be matchable
+ * (isMatchablePath) and contain no `%` (otherwise use pathSegments and matchGlob).
+ */
+export function matchGlobRaw(glob: CompiledGlob, path: string, end: number): boolean {
+  if (glob.matchesAll) return true;
+  const { kinds, literals } = glob;
+  const g = kinds.length;
+  let gi = 0;
+  // si: start of the current segment; past `end` once every segment is consumed ("/" has none).
+  let si = end === 1 ? 2 : 1;
+  let starG = -1;
+  let starS = 0;
+  while (si <= end) {
+    let segEnd = path.indexOf('/', si);
+    if (segEnd < 0 || segEnd > end) segEnd = end;
+    if (gi < g) {
+      const kind = kinds[gi];
+      if (kind === ANY) {
+        starG = gi++;
+        starS = si;
+        continue;
+      }
+      if (kind === ONE ? segEnd > si : segEnd - si === (literals[gi] as string).length && path.startsWith(literals[gi] as string, si)) {
+        gi++;
+        si = segEnd + 1;
+        continue;
+      }
+    }
+    if (starG < 0) return false;
+    gi = starG + 1;
+    let next = path.indexOf('/', starS);
+    if (next < 0 || next > end) next = end;
+    si = starS = next + 1;
+  }
+  while (gi < g && kinds[gi] === ANY) gi++;
+  return gi === g;
+}
+
 /** Whether decoded request segments match a compiled glob. */
 export function matchGlob(glob: CompiledGlob, segments: readonly string[]): boolean {
   if (glob.matchesAll) return true;
