@@ -1,15 +1,33 @@
 import type { AuditEventInput } from '../audit/event.js';
 import type { Subkeys } from '../crypto/master-key.js';
+import { createPolicyService, type PolicyService } from '../policy/policy-service.js';
 import type { Store } from '../store/store.js';
+import { createKeyManager, type KeyManager } from '../token/keys.js';
 
-/** What every control-plane route needs. Built once by the server. */
-export interface ControlContext {
+/** What the caller provides; the services built on it are added by createControlContext. */
+export interface ControlBase {
   readonly store: Store;
   readonly subkeys: Subkeys;
   /** Never throws, never awaits storage (core/audit/audit-log.ts). */
   readonly audit: { append(input: AuditEventInput): void };
   /** The `iss` of issued tokens and of the RFC 8414 metadata. */
   readonly issuer: string;
+}
+
+/** What every control-plane route needs: the base plus the one policy service and key manager. */
+export interface ControlContext extends ControlBase {
+  /** Shared by every route group, so compiled policy sets are cached once. */
+  readonly policy: PolicyService;
+  /** Shared by the token service and key rotation, so a rotation is seen at once by the minting path. */
+  readonly keys: KeyManager;
+}
+
+/** Adds the policy service and the key manager to a base (keeping its getters, e.g. a late-bound issuer). */
+export function createControlContext(base: ControlBase): ControlContext {
+  return Object.defineProperties(base, {
+    policy: { value: createPolicyService(base.store), enumerable: true },
+    keys: { value: createKeyManager({ store: base.store, sealKey: base.subkeys.seal }), enumerable: true },
+  }) as ControlContext;
 }
 
 /** Records an `admin.change` event: who did what to which object, before/after without secrets. */

@@ -7,8 +7,7 @@ import type { ServeOptions } from '../plugin/types.js';
 import { untilSignal } from '../service/until-signal.js';
 import { ISSUER_SETTING } from '../token/claims.js';
 import { loadAdminToken } from './admin-auth.js';
-import { keyManagerFor } from './routes/keys.js';
-import { tokenRoutes } from './routes/token.js';
+import { createControlContext } from './context.js';
 import { createControlServer } from './server.js';
 
 /** Runs the control plane in the foreground until SIGTERM/SIGINT (DESIGN.md §2). */
@@ -19,10 +18,10 @@ export async function runControl(cli: CliContext, options: ServeOptions, logger:
     const adminToken = loadAdminToken(kernel.paths.adminToken);
     const issuer = controlUrl(settings);
     await kernel.store.setSetting(ISSUER_SETTING, issuer);
-    const context = { store: kernel.store, subkeys: kernel.subkeys, audit: kernel.audit, issuer };
-    const app = createControlServer({ context, adminToken, logger, routes: [tokenRoutes] });
+    const context = createControlContext({ store: kernel.store, subkeys: kernel.subkeys, audit: kernel.audit, issuer });
+    const app = createControlServer({ context, adminToken, logger });
     // Rotations by another control-plane node reach this one's signing cache at once.
-    const unwatch = kernel.store.watch(() => keyManagerFor(context).invalidate());
+    const unwatch = kernel.store.watch(() => context.keys.invalidate());
     await app.listen({ host: settings.control.host, port: settings.control.port });
     logger.info({ url: issuer, home: settings.home, store: kernel.store.location }, 'control plane listening');
     await untilSignal(async (signal) => {

@@ -5,12 +5,13 @@ import { createAdminCheck } from './admin-auth.js';
 import type { ControlContext } from './context.js';
 import { handleError } from './http-errors.js';
 import { adminRoutes } from './routes/index.js';
+import { tokenRoutes } from './routes/token.js';
 
 export interface ControlServerOptions {
   readonly context: ControlContext;
   readonly adminToken: string;
   readonly logger: Logger;
-  /** Extra route groups (token service, audit, metrics…), registered in order. */
+  /** Extra route groups (audit, explain…), registered after the admin API and the token service. */
   readonly routes?: readonly ((app: FastifyInstance, ctx: ControlContext) => void)[];
   /** `/readyz` detail: throws or returns a reason when not ready. */
   readonly readiness?: () => Promise<string | null>;
@@ -75,6 +76,7 @@ export function createControlServer(options: ControlServerOptions): FastifyInsta
   });
 
   for (const register of adminRoutes) register(app, options.context);
+  tokenRoutes(app, options.context);
   for (const register of options.routes ?? []) register(app, options.context);
   return app;
 }

@@ -1,21 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { SigningKey } from '../../domain/types.js';
 import { CaracalError } from '../../errors.js';
-import { createKeyManager, type KeyManager } from '../../token/keys.js';
 import { recordChange, type ControlContext } from '../context.js';
 import { requireZone } from './zones.js';
-
-const managers = new WeakMap<ControlContext, KeyManager>();
-
-/** The key manager of a control context (one per context, so its caches are shared by the route groups). */
-export function keyManagerFor(ctx: ControlContext): KeyManager {
-  let manager = managers.get(ctx);
-  if (manager === undefined) {
-    manager = createKeyManager({ store: ctx.store, sealKey: ctx.subkeys.seal });
-    managers.set(ctx, manager);
-  }
-  return manager;
-}
 
 /** The API shape of a signing key: its public half and lifecycle, never the sealed private key. */
 export function signingKeyView(key: SigningKey) {
@@ -47,7 +34,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   app.post<{ Params: { zone: string } }>('/v1/zones/:zone/keys/rotate', async (request) => {
     const zone = await requireZone(ctx, request.params.zone);
     const previous = (await ctx.store.listSigningKeys(zone.id)).find((key) => key.status === 'active');
-    const next = await keyManagerFor(ctx).rotate(zone.id);
+    const next = await ctx.keys.rotate(zone.id);
     const after = await ctx.store.listSigningKeys(zone.id);
     const active = after.find((key) => key.kid === next.kid);
     const retired = previous === undefined ? undefined : after.find((key) => key.kid === previous.kid);

@@ -7,7 +7,6 @@ import { recordChange, type ControlContext } from '../context.js';
 import { parseInput } from '../http-errors.js';
 import { displayName } from './apps.js';
 import { listQuery, pageArray, pageBody } from './paging.js';
-import { policyServiceFor } from './policy-service-for.js';
 import { requireZone } from './zones.js';
 
 /** Policy documents may be larger than other bodies (DESIGN.md §6: a 10,000-rule policy is ~2 MB); JSON escaping of the source adds up to a quarter. */
@@ -70,7 +69,7 @@ type PolicyParams = { Params: { zone: string; policy: string } };
 
 /** `/v1/zones/:zone/policies`: create (with an optional first version), list, get, versions, validate (dry run). */
 export function policyRoutes(app: FastifyInstance, ctx: ControlContext): void {
-  const service = policyServiceFor(ctx);
+  const service = ctx.policy;
   const large = { bodyLimit: policyBodyLimit };
 
   app.get<{ Params: { zone: string } }>('/v1/zones/:zone/policies', async (request) => {

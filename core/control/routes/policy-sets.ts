@@ -9,7 +9,6 @@ import { parseInput } from '../http-errors.js';
 import { displayName } from './apps.js';
 import { listQuery, pageArray, pageBody } from './paging.js';
 import { requirePolicy, versionParam } from './policies.js';
-import { policyServiceFor } from './policy-service-for.js';
 import { scopeList } from './resources.js';
 import { requireZone } from './zones.js';
 
@@ -161,7 +160,7 @@ type SetParams = { Params: { zone: string; set: string } };
  * pointer `/v1/zones/:zone/policy/{active,rollback,simulate}`.
  */
 export function policySetRoutes(app: FastifyInstance, ctx: ControlContext): void {
-  const service = policyServiceFor(ctx);
+  const service = ctx.policy;
 
   app.get<{ Params: { zone: string } }>('/v1/zones/:zone/policy-sets', async (request) => {
     const zone = await requireZone(ctx, request.params.zone);

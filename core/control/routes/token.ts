@@ -6,8 +6,6 @@ import type { App } from '../../domain/types.js';
 import { createAuthRateLimiter, parseClientCredentials, type FormBody } from '../../token/client-auth.js';
 import { mintAccessToken } from '../../token/mint.js';
 import type { ControlContext } from '../context.js';
-import { keyManagerFor } from './keys.js';
-import { policyServiceFor } from './policy-service-for.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const MAX_FORM_BYTES = 16 * 1024;
@@ -48,8 +46,7 @@ export function parseForm(text: string): Record<string, string | string[]> {
  */
 export function tokenRoutes(app: FastifyInstance, ctx: ControlContext): void {
   const limiter = createAuthRateLimiter();
-  const policy = policyServiceFor(ctx);
-  const keys = keyManagerFor(ctx);
+  const { policy, keys } = ctx;
 
   app.register((scope, _opts, done) => {
     scope.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_req, body, next) => {

@@ -12,6 +12,7 @@ import { createLogger } from '../../../log/logger.js';
 import { openStore } from '../../../store/open-store.js';
 import type { Store } from '../../../store/store.js';
 import { ledgerSink } from '../../../../plugins/sink-ledger/index.js';
+import { createControlContext } from '../../context.js';
 import { createControlServer } from '../../server.js';
 
 /** A real control plane for tests: SQLite in a temp home, the real audit log, logs captured in memory. */
@@ -50,14 +51,14 @@ export async function startTestControl(): Promise<TestControl> {
   const logger = createLogger({ name: 'control', level: 'trace', destination });
   let url = 'http://127.0.0.1';
   const server = createControlServer({
-    context: {
+    context: createControlContext({
       store,
       subkeys,
       audit,
       get issuer() {
         return url;
       },
-    },
+    }),
     adminToken,
     logger,
   });
