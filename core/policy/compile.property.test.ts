@@ -118,22 +118,22 @@ function refMint(rules: readonly Ordered[], q: MintQuery): { effect: string; gra
   return { effect: q.scopes.length > 0 && denied.length === 0 ? 'allow' : 'deny', granted, denied };
 }
 
-function build(policies: readonly (readonly Omit<PolicyRule, 'id'>[])[]) {
+function build(policies: readonly (readonly Omit<PolicyRule, 'id'>[])[], merge: boolean) {
   let n = 0;
   const withIds = policies.map((rules) => validatePolicyRules(rules.map((r) => ({ id: `r${n++}`, ...r }))));
-  const matcher = compilePolicySet({
-    policySetId: 'pset_P',
-    version: 1,
-    policies: withIds.map((rules, i) => ({ policyId: `pol_${i}`, version: 1, rules })),
-  });
+  const matcher = compilePolicySet(
+    { policySetId: 'pset_P', version: 1, policies: withIds.map((rules, i) => ({ policyId: `pol_${i}`, version: 1, rules })) },
+    // Wildcard rules merged into exact buckets, or every bucket checked alongside: same answers.
+    merge ? {} : { mergeLimit: 0 },
+  );
   return { matcher, ordered: withIds.flat().map((rule) => ({ rule })) };
 }
 
 describe('compiled matcher against a reference evaluator', () => {
   it('agrees on request decisions, deciding rules and reason kinds', () => {
     fc.assert(
-      fc.property(setArb, fc.array(requestArb, { minLength: 1, maxLength: 20 }), (policies, requests) => {
-        const { matcher, ordered } = build(policies);
+      fc.property(setArb, fc.array(requestArb, { minLength: 1, maxLength: 20 }), fc.boolean(), (policies, requests, merge) => {
+        const { matcher, ordered } = build(policies, merge);
         for (const q of requests) {
           const got = matcher.decideRequest(q);
           const want = refRequest(ordered, q);
@@ -148,8 +148,8 @@ describe('compiled matcher against a reference evaluator', () => {
 
   it('agrees on mint decisions and the granted and denied scopes', () => {
     fc.assert(
-      fc.property(setArb, fc.array(mintArb, { minLength: 1, maxLength: 10 }), (policies, queries) => {
-        const { matcher, ordered } = build(policies);
+      fc.property(setArb, fc.array(mintArb, { minLength: 1, maxLength: 10 }), fc.boolean(), (policies, queries, merge) => {
+        const { matcher, ordered } = build(policies, merge);
         for (const q of queries) {
           const got = matcher.decideMint(q);
           const want = refMint(ordered, q);

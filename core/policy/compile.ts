@@ -88,9 +88,15 @@ export interface PolicyMatcher {
   grantableScopes(app: string, resource: string): readonly string[];
 }
 
+/** Compiler tuning (tests use it to exercise the unmerged path). */
+export interface CompileOptions {
+  /** Wildcard rules merged into each exact bucket at most; default MERGE_LIMIT. */
+  readonly mergeLimit?: number;
+}
+
 /** Compiles a policy set version into a matcher. */
-export function compilePolicySet(input: PolicySetInput): PolicyMatcher {
-  return matcherFor(compileSet(input.policySetId, input.version, input));
+export function compilePolicySet(input: PolicySetInput, options: CompileOptions = {}): PolicyMatcher {
+  return matcherFor(compileSet(input.policySetId, input.version, input, options.mergeLimit ?? MERGE_LIMIT));
 }
 
 /** A matcher over one list of rules (a draft document, a test), with an optional identity. */
@@ -99,7 +105,7 @@ export function createMatcher(
   identity: { policyId?: string; policyVersion?: number; policySetId?: string | null; policySetVersion?: number | null } = {},
 ): PolicyMatcher {
   const policies = [{ policyId: identity.policyId ?? 'draft', version: identity.policyVersion ?? 0, rules }];
-  return matcherFor(compileSet(identity.policySetId ?? null, identity.policySetVersion ?? null, { policies }));
+  return matcherFor(compileSet(identity.policySetId ?? null, identity.policySetVersion ?? null, { policies }, MERGE_LIMIT));
 }
 
 /** The matcher of a zone with no active policy set: it denies everything (`no_active_policy`). */
@@ -122,6 +128,7 @@ function compileSet(
   policySetId: string | null,
   policySetVersion: number | null,
   input: Pick<PolicySetInput, 'policies'>,
+  mergeLimit: number,
 ): CompiledPolicySet {
   const exact = new Map<string, Map<string, Bucket>>();
   const byResource = new Map<string, Bucket>();
@@ -158,7 +165,7 @@ function compileSet(
   for (const [app, inner] of exact) {
     for (const [resource, bucket] of inner) {
       const extra = [byResource.get(resource), byApp.get(app), any ?? undefined].filter((b): b is Bucket => b !== undefined);
-      if (extra.reduce((n, b) => n + b.allow.length + b.deny.length, 0) > MERGE_LIMIT) continue;
+      if (extra.reduce((n, b) => n + b.allow.length + b.deny.length, 0) > mergeLimit) continue;
       const byOrdinal = (a: CompiledRule, b: CompiledRule) => a.ordinal - b.ordinal;
       bucket.allow = [bucket.allow, ...extra.map((b) => b.allow)].flat().sort(byOrdinal);
       bucket.deny = [bucket.deny, ...extra.map((b) => b.deny)].flat().sort(byOrdinal);
