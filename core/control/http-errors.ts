@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { CaracalError, isCaracalError } from '../errors.js';
 
 /** The JSON error body of the admin API: `{error, message, request_id, details}`. */

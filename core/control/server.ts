@@ -26,7 +26,7 @@ const PUBLIC_PREFIXES = ['/healthz', '/readyz', '/metrics', '/oauth2/', '/.well-
  */
 export function createControlServer(options: ControlServerOptions): FastifyInstance {
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance: options.logger,
     genReqId: (req) => requestIdFor(req.headers['x-request-id']),
     // One log line per request comes from the onResponse hook below, with the request ID.
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),

@@ -9,13 +9,17 @@ export function prettyLine(line: string, color: (c: 'red' | 'yellow' | 'gray' | 
     return line;
   }
   const { level, time, msg, service, name: _name, pid: _pid, hostname: _host, ...rest } = record;
-  const levelName = typeof level === 'number' ? (LEVELS[level] ?? String(level)) : String(level ?? '');
+  const levelName = typeof level === 'number' ? (LEVELS[level] ?? String(level)) : text(level);
   const painted = levelName === 'error' || levelName === 'fatal' ? color('red', levelName) : levelName === 'warn' ? color('yellow', levelName) : color('gray', levelName);
   const extras = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
   const clock = typeof time === 'string' ? time.slice(11, 23) : '';
-  return `${color('gray', clock)} ${painted.padEnd(5)} ${color('cyan', String(service ?? ''))} ${String(msg ?? '')}${extras ? ` ${color('gray', extras)}` : ''}`;
+  return `${color('gray', clock)} ${painted.padEnd(5)} ${color('cyan', text(service))} ${text(msg)}${extras ? ` ${color('gray', extras)}` : ''}`;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
 }
 
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };

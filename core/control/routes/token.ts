@@ -119,7 +119,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: ControlContext): void {
     if (appRecord.disabled) return denied(fail(400, 'unauthorized_client', 'app_disabled', `app ${appRecord.id} is disabled`), facts);
 
     const grant = single(body.grant_type);
-    if (grant === null) return denied(fail(400, 'invalid_request', 'invalid_request', 'grant_type is required, exactly once'), facts);
+    if (grant === null || grant === undefined) return denied(fail(400, 'invalid_request', 'invalid_request', 'grant_type is required, exactly once'), facts);
     if (grant !== 'client_credentials') {
       return denied(fail(400, 'unsupported_grant_type', 'unsupported_grant_type', 'only grant_type=client_credentials is supported'), facts);
     }
