@@ -1,5 +1,4 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { requestIdFor } from '../domain/request-id.js';
 import { createAdminCheck } from './admin-auth.js';
 import type { ControlContext } from './context.js';
@@ -10,7 +9,8 @@ import { tokenRoutes } from './routes/token.js';
 export interface ControlServerOptions {
   readonly context: ControlContext;
   readonly adminToken: string;
-  readonly logger: Logger;
+  /** A pino logger (core/log/logger.ts), typed as fastify sees it. */
+  readonly logger: FastifyBaseLogger;
   /** Extra route groups (audit, explain…), registered after the admin API and the token service. */
   readonly routes?: readonly ((app: FastifyInstance, ctx: ControlContext) => void)[];
   /** `/readyz` detail: throws or returns a reason when not ready. */
