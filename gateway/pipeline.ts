@@ -130,6 +130,8 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const state = deps.state();
     if (!state.ready) return refuse(req, res, ex, 'gateway_unavailable');
     if (target === undefined) return refuse(req, res, ex, 'path_invalid');
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is answered with 400.
+    if (req.headers.host === undefined && req.httpVersionMinor === 1) return refuse(req, res, ex, 'request_malformed', 'the request has no Host header');
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > deps.limits.maxBodyBytes) return refuse(req, res, ex, 'body_too_large');
     if (hooks.has('onReceive')) void hooks.runHook('onReceive', { request: gatewayRequest(req, ex, false) });

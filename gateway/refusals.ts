@@ -101,7 +101,7 @@ export const refusals = {
     status: 400,
     error: 'invalid_request',
     category: 'runtime_config',
-    message: 'the HTTP request is malformed (bad header syntax, CR/LF in a header, bad framing)',
+    message: 'the HTTP request is malformed (bad header syntax, CR/LF in a header, bad framing, no Host)',
     hint: 'send a valid HTTP/1.1 request; header values may not contain CR or LF',
   },
   headers_too_large: {

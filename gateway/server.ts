@@ -24,7 +24,9 @@ export interface GatewayServerOptions extends PipelineDeps {
 export function createGatewayServer(options: GatewayServerOptions): Server {
   const handle = createPipeline(options);
   const server = createServer(
-    { maxHeaderSize: options.maxHeaderBytes, requestTimeout: 0, headersTimeout: 10_000, keepAliveTimeout: 65_000 },
+    // requireHostHeader off: Node would answer a Host-less HTTP/1.1 request with a bare 400 and no
+    // audit event; the pipeline refuses it itself (JSON body, request ID, event).
+    { maxHeaderSize: options.maxHeaderBytes, requestTimeout: 0, headersTimeout: 10_000, keepAliveTimeout: 65_000, requireHostHeader: false },
     (req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? '';
       if (url.startsWith(RESERVED_PREFIX)) return serveOwn(url, res, options);
