@@ -12,8 +12,10 @@
  *
  * A stage that refuses jumps straight to respond and record. Nothing here awaits storage: state
  * comes from an in-memory snapshot the store watcher keeps current, and audit is queued. The one
- * exception is off the hot path: a token signed by a key the snapshot does not know yet waits for
- * one throttled snapshot rebuild before it is refused.
+ * exception is off the hot path: a token signed by a key the snapshot does not know yet, or
+ * issued after the snapshot was built and refused for an app, resource or policy the snapshot may
+ * not have seen yet (the first call right after setup), waits for one throttled snapshot rebuild
+ * and is checked again before it is refused.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -61,7 +63,15 @@ interface Exchange {
   token: VerifiedToken | null;
   resourceId: string | null;
   policy: PolicyDecision | null;
+  /** Whether this request already waited for a snapshot rebuild (at most once). */
+  refreshed: boolean;
 }
+
+/**
+ * A token issued this long (ms) before the snapshot was built may have been minted against state
+ * the snapshot does not hold yet (iat has one-second resolution; clocks of nodes differ a little).
+ */
+const SNAPSHOT_SLACK_MS = 2000;
 
 /** Creates the request handler that runs the stages above. */
 export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -126,6 +136,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       token: null,
       resourceId: null,
       policy: null,
+      refreshed: false,
     };
     const state = deps.state();
     if (!state.ready) return refuse(req, res, ex, 'gateway_unavailable');
@@ -153,6 +164,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     if (verified.reason !== 'kid_unknown') return refuse(req, res, ex, verified.reason);
     // A key this node has not loaded yet (a zone's first mint, a rotation a moment ago): rebuild
     // the snapshot once (throttled) and verify again, rather than refuse the first calls after it.
+    ex.refreshed = true;
     state.refresh().then(
       () => {
         const now = deps.state();
@@ -164,16 +176,31 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     );
   };
 
+  /**
+   * Refuses, unless the snapshot may predate what the token was minted against: then rebuilds it
+   * once and runs identify → authorize again with the same verified token.
+   */
+  function refuseOrRefresh(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, reason: RefusalReason, message?: string): void {
+    const token = ex.token as VerifiedToken;
+    if (ex.refreshed || token.claims.iat * 1000 + SNAPSHOT_SLACK_MS < state.loadedAt) return refuse(req, res, ex, reason, message);
+    ex.refreshed = true;
+    state.refresh().then(
+      () => identified(req, res, ex, target, deps.state(), token),
+      () => refuse(req, res, ex, reason, message),
+    );
+  }
+
   function identified(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, verified: VerifiedToken): void {
     const resourceId = ex.resourceId as string;
     ex.token = verified;
     const standing = state.standing(verified);
+    if (standing === 'app_unknown') return refuseOrRefresh(req, res, ex, target, state, standing);
     if (standing !== null) return refuse(req, res, ex, standing);
 
     // route
     const resource = state.resource(verified.claims.zone, resourceId);
     if (resource !== undefined) return routed(req, res, ex, target, state, resource);
-    if (!hooks.has('route')) return refuse(req, res, ex, 'resource_unknown');
+    if (!hooks.has('route')) return refuseOrRefresh(req, res, ex, target, state, 'resource_unknown');
     hooks.runHook('route', { request: gatewayRequest(req, ex, false), identity: identityOf(verified), resourceId }).then(
       (route) => (route === undefined ? refuse(req, res, ex, 'resource_unknown') : routed(req, res, ex, target, state, state.routeFromPlugin(route))),
       () => refuse(req, res, ex, 'provider_unavailable'),
@@ -194,7 +221,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     });
     ex.policy = decision;
     if (decision.effect === 'deny') {
-      return refuse(req, res, ex, decision.reason ?? 'no_matching_rule', decision.diagnosis?.summary);
+      return refuseOrRefresh(req, res, ex, target, state, decision.reason ?? 'no_matching_rule', decision.diagnosis?.summary);
     }
     if (!hooks.has('authorize')) return prepare(req, res, ex, target, resource);
     const route: Route = { resourceId: resource.id, upstreamUrl: resource.upstreamUrl, providerId: resource.providerId };

@@ -20,6 +20,8 @@ export interface GatewayRuntime {
 }
 
 interface Snapshot {
+  /** When its build started (ms since the epoch): everything committed before is in it. */
+  readonly builtAt: number;
   readonly issuer: string;
   readonly keys: ReadonlyMap<string, VerificationKey>;
   readonly resources: ReadonlyMap<string, RoutedResource>;
@@ -30,7 +32,7 @@ interface Snapshot {
 /** Least time between two rebuilds asked for by tokens with an unknown kid (bounds store load under junk tokens). */
 const MIN_REFRESH_INTERVAL_MS = 250;
 
-const EMPTY: Snapshot = { issuer: '', keys: new Map(), resources: new Map(), apps: new Map(), matchers: new Map() };
+const EMPTY: Snapshot = { builtAt: 0, issuer: '', keys: new Map(), resources: new Map(), apps: new Map(), matchers: new Map() };
 
 /**
  * Keeps the Gateway's in-memory view of the store current: resources, apps, active policy
@@ -51,6 +53,7 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
   let refreshing: Promise<void> | undefined;
 
   async function build(): Promise<Snapshot> {
+    const builtAt = Date.now();
     const issuer = (await store.getSetting(ISSUER_SETTING)) ?? '';
     const keys = await loadVerificationKeys(store);
     const resources = new Map<string, RoutedResource>();
@@ -65,7 +68,7 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
       matchers.set(zone.id, await policy.loadActiveMatcher(zone.id));
     }
     revocations.load(await store.listRevocations(new Date().toISOString()));
-    return { issuer, keys, resources, apps, matchers };
+    return { builtAt, issuer, keys, resources, apps, matchers };
   }
 
   async function reload(): Promise<void> {
@@ -115,6 +118,9 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
     },
     get detail() {
       return detail;
+    },
+    get loadedAt() {
+      return snapshot.builtAt;
     },
     verify: (raw, resourceId) => current.verify(raw, resourceId),
     refresh,

@@ -21,6 +21,8 @@ export interface GatewayState {
   readonly ready: boolean;
   /** Why the Gateway is (not) ready, for `/_caracal/readyz`. */
   readonly detail: string;
+  /** When the build of the current snapshot started (ms since the epoch). */
+  readonly loadedAt: number;
   /** Verifies a raw bearer token for a resource (core/token/verify.ts: cached, synchronous). */
   verify(raw: string, resourceId: string): VerifyResult;
   /**
