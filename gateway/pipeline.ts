@@ -19,7 +19,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { AuditEventInput, Decision } from '../core/audit/event.js';
 import { requestIdFor } from '../core/domain/request-id.js';
 import { isResourceId, normalizeResourceId } from '../core/domain/ids.js';
@@ -78,8 +78,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
   const { hooks } = deps;
 
   function refuse(req: IncomingMessage, res: ServerResponse, ex: Exchange, reason: RefusalReason, message?: string): void {
-    drain(req);
-    const status = sendRefusal(res, reason, ex.requestId, message);
+    const status = sendRefusal(res, reason, ex.requestId, message, req);
     finish(ex, req, status, null, reason, 'deny');
   }
 
@@ -259,7 +258,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     forward(deps.agent, res, { origin, path, method: ex.method, headers, body: body?.stream ?? null }, ex.requestId, (outcome: ForwardOutcome) => {
       if (outcome.failure !== null && !outcome.responded && !outcome.clientAborted) {
         const reason = body?.tooLarge === true ? 'body_too_large' : outcome.failure;
-        const status = sendRefusal(res, reason, ex.requestId);
+        const status = sendRefusal(res, reason, ex.requestId, undefined, req);
         return finish(ex, req, status, null, reason, reason === 'body_too_large' ? 'deny' : 'error');
       }
       const upstreamStatus = outcome.upstreamStatus;
@@ -293,13 +292,11 @@ function limitBody(req: IncomingMessage, max: number): LimitedBody {
       callback(null, chunk);
     },
   });
-  pipeline(req, counter, () => undefined);
+  // pipe, not pipeline: at the limit only the counter fails (undici aborts the upstream request);
+  // the client's request stays open so the 413 can still be answered on it.
+  counter.on('error', () => req.unpipe(counter));
+  req.pipe(counter);
   return Object.assign(limited, { stream: counter });
-}
-
-function drain(req: IncomingMessage): void {
-  // Let an unread body go without holding the socket; Node discards it when the response ends.
-  if (!req.complete) req.resume();
 }
 
 /** The plugin-facing identity of a verified token (built only when a hook runs). */
