@@ -9,7 +9,8 @@ import { createPolicyService } from '../core/policy/policy-service.js';
 import { untilSignal } from '../core/service/until-signal.js';
 import { openStore } from '../core/store/open-store.js';
 import { openAuditChannel } from './audit-channel.js';
-import { createUpstreamAgent } from './forward.js';
+import { CaracalError } from '../core/errors.js';
+import { createUpstreamAgent, defaultUpstreamLimits, type UpstreamLimits } from './forward.js';
 import { createGatewayMetrics } from './metrics.js';
 import { defaultGatewayLimits } from './pipeline.js';
 import { createGatewayRuntime } from './runtime.js';
@@ -18,21 +19,49 @@ import { createGatewayServer } from './server.js';
 /** Header block limit (DESIGN.md §5). */
 const MAX_HEADER_BYTES = 16 * 1024;
 
+/** Environment overrides of the upstream timeouts (milliseconds), e.g. for tests of a slow upstream. */
+const UPSTREAM_TIMEOUT_ENV = {
+  CARACAL_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: 'connectTimeoutMs',
+  CARACAL_GATEWAY_UPSTREAM_HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
+  CARACAL_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
+} as const;
+
+/**
+ * The upstream limits: DESIGN.md §5 defaults (connect 5 s, response headers 30 s, idle 60 s),
+ * each overridable by its environment variable above, a whole number of milliseconds from 1.
+ */
+export function upstreamLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): UpstreamLimits {
+  const limits: { -readonly [K in keyof UpstreamLimits]: number } = { ...defaultUpstreamLimits };
+  for (const [name, field] of Object.entries(UPSTREAM_TIMEOUT_ENV)) {
+    const text = env[name];
+    if (text === undefined || text === '') continue;
+    if (!/^[1-9][0-9]{0,8}$/.test(text)) {
+      throw new CaracalError('CRC_CONFIG_INVALID', `${name} must be a whole number of milliseconds from 1, not "${text.slice(0, 20)}"`, {
+        hint: `unset ${name} to use the default (${defaultUpstreamLimits[field]} ms)`,
+      });
+    }
+    limits[field] = Number(text);
+  }
+  return limits;
+}
+
 /**
  * Runs the Gateway in the foreground until SIGTERM/SIGINT: loads the snapshot, starts the audit
  * thread, serves, and on shutdown stops accepting, lets in-flight requests finish, then flushes
- * every audit event before exiting.
+ * every audit event before exiting. Upstream timeouts can be changed through the environment
+ * (see upstreamLimitsFromEnv: CARACAL_GATEWAY_UPSTREAM_{CONNECT,HEADERS,IDLE}_TIMEOUT_MS).
  */
 export async function runGateway(cli: CliContext, options: ServeOptions): Promise<void> {
   const settings = cli.settings({ gatewayHost: options.host, gatewayPort: options.port });
   const logger = createLogger({ name: 'gateway', level: settings.log_level });
+  const upstreamLimits = upstreamLimitsFromEnv();
   const store = await openStore({ home: settings.home, databaseUrl: settings.database_url });
   const { driver, failures } = await loadPlugins({ builtins: cli.plugins, home: settings.home, mode: 'serve', driver: { onHookError: (error) => logger.warn({ code: error.code }, error.message) } });
   for (const failure of failures) logger.warn({ plugin: failure.name }, `plugin disabled: ${failure.error}`);
   const runtime = await createGatewayRuntime({ store, policy: createPolicyService(store), onError: (error) => logger.error({ err: error }, 'state reload failed') });
   const audit = await openAuditChannel({ home: settings.home, databaseUrl: settings.database_url }, (message) => logger.error(message));
   const metrics = createGatewayMetrics(() => runtime.verifier.stats());
-  const agent = createUpstreamAgent();
+  const agent = createUpstreamAgent(upstreamLimits);
   const auditGauge = setInterval(() => metrics.audit(audit.stats()), 1000);
   auditGauge.unref();
   const server = createGatewayServer({
