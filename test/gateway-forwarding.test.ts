@@ -50,7 +50,7 @@ describe('an allowed call', () => {
   });
 
   it.each(['GET', 'DELETE', 'OPTIONS', 'HEAD'])('forwards %s with the path and query as sent, joined to the upstream base path', async (method) => {
-    const reply = await send(`${stack.gatewayUrl}/v1/invoices/42;v=2/%C3%A9t%C3%A9?status=open&q=a%20b&q=c&empty=#`, {
+    const reply = await send(`${stack.gatewayUrl}/v1/invoices/42;v=2/%C3%A9t%C3%A9?status=open&q=a%20b&q=c&empty=`, {
       method,
       headers: stack.gatewayHeaders(seeded, token),
     });

@@ -23,10 +23,17 @@ export interface SendOptions {
 
 /**
  * One request with node:http and no connection reuse. Unlike fetch it sends any header a client
- * could (Connection tokens, Proxy-*, Forwarded, TE…), which is what header hygiene tests need.
+ * could (Connection tokens, Proxy-*, Forwarded, TE…) and the path unnormalised (`/a/../b`,
+ * `%2e%2e`), which is what header hygiene and path tests need.
  */
 export async function send(url: string, options: SendOptions = {}): Promise<HttpReply> {
-  const req = httpRequest(url, {
+  // The path goes out exactly as written: no WHATWG URL normalisation of "..", "%2e" or "\\".
+  const origin = new URL(url);
+  const pathStart = url.indexOf('/', origin.protocol.length + 2);
+  const req = httpRequest({
+    host: origin.hostname,
+    port: origin.port,
+    path: pathStart === -1 ? '/' : url.slice(pathStart),
     method: options.method ?? 'GET',
     headers: options.headers,
     agent: false,
@@ -38,6 +45,9 @@ export async function send(url: string, options: SendOptions = {}): Promise<Http
   else if (typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
   else body.pipe(req);
   const [res] = (await once(req, 'response')) as [IncomingMessage];
+  // The server may answer before it read the whole body (413) and close: the rest of the upload
+  // then fails with EPIPE/ECONNRESET, which is not this request's outcome.
+  req.on('error', () => undefined);
   const chunks: Buffer[] = [];
   for await (const chunk of res) chunks.push(chunk as Buffer);
   const buffer = Buffer.concat(chunks);
