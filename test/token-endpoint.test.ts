@@ -75,7 +75,7 @@ describe('POST /oauth2/token', () => {
     expect(metadata.token_endpoint).toBe(`${control.url}/oauth2/token`);
     const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri as string));
     const { payload, protectedHeader } = await jwtVerify(jwt, jwks, {
-      issuer: metadata.issuer,
+      issuer: control.url,
       audience: 'resource://billing-api',
       typ: 'at+jwt',
       algorithms: ['ES256'],
