@@ -120,7 +120,7 @@ export function forward(agent: Dispatcher, res: ServerResponse, target: ForwardT
     {
       origin: target.origin,
       path: target.path,
-      method: target.method as Dispatcher.HttpMethod,
+      method: target.method,
       headers: target.headers,
       body: target.body,
       // Non-idempotent requests must not be retried on a fresh connection by undici.

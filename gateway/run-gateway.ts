@@ -65,7 +65,7 @@ export async function runGateway(cli: CliContext, options: ServeOptions): Promis
   const auditGauge = setInterval(() => metrics.audit(audit.stats()), 1000);
   auditGauge.unref();
   const server = createGatewayServer({
-    state: runtime.state,
+    state: () => runtime.state(),
     hooks: driver,
     agent,
     limits: defaultGatewayLimits,
