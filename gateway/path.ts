@@ -1,6 +1,6 @@
 /**
  * Request-target checks (DESIGN.md §5): only origin-form paths are proxied; dot segments, encoded
- * dot segments, encoded separators (%2F, %5C) and backslashes are refused rather than normalised,
+ * dot segments, encoded separators (%2F, %5C), malformed escapes and backslashes are refused rather than normalised,
  * so the Gateway's policy view of a path is always the upstream's view of it.
  */
 
@@ -11,7 +11,10 @@ export interface SplitTarget {
   readonly search: string;
 }
 
-const ENCODED_FORBIDDEN = /%(2e|2f|5c|00)/i;
+// Encoded dot, slash, backslash, NUL, and malformed escapes ("%zz", a trailing "%"): the policy
+// engine decodes each segment once and would deny those as path_not_allowed, blaming the policy
+// for what is a malformed request.
+const ENCODED_FORBIDDEN = /%(?:2e|2f|5c|00|(?![0-9a-f]{2}))/i;
 
 /** Splits and checks a request target; returns undefined when it must be refused. */
 export function checkTarget(target: string): SplitTarget | undefined {
