@@ -175,6 +175,16 @@ describe('POST /oauth2/token', () => {
     expect(dump).not.toContain(secret);
     expect(dump).not.toContain(res.json.access_token as string);
   });
+  it('exposes Prometheus metrics: requests by route and mints by outcome', async () => {
+    const res = await fetch(`${control.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/caracal_control_token_requests_total\{outcome="issued"\} [1-9]/);
+    expect(text).toMatch(/caracal_control_token_requests_total\{outcome="invalid_scope"\} [1-9]/);
+    expect(text).toMatch(/caracal_control_requests_total\{method="POST",route="\/oauth2\/token",status="200"\} [1-9]/);
+    expect(text).toContain('caracal_control_request_duration_seconds_bucket');
+  });
+
   // Last: the brake also counts failures per address, so it would slow the tests after it.
   it('brakes repeated failed authentication per client and answers 429 with a retry time', async () => {
     const probeId = otherAppId;

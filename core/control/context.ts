@@ -3,6 +3,7 @@ import type { Subkeys } from '../crypto/master-key.js';
 import { createPolicyService, type PolicyService } from '../policy/policy-service.js';
 import type { Store } from '../store/store.js';
 import { createKeyManager, type KeyManager } from '../token/keys.js';
+import { createControlMetrics, type ControlMetrics } from './metrics.js';
 
 /** What the caller provides; the services built on it are added by createControlContext. */
 export interface ControlBase {
@@ -20,6 +21,7 @@ export interface ControlContext extends ControlBase {
   readonly policy: PolicyService;
   /** Shared by the token service and key rotation, so a rotation is seen at once by the minting path. */
   readonly keys: KeyManager;
+  readonly metrics: ControlMetrics;
 }
 
 /** Adds the policy service and the key manager to a base (keeping its getters, e.g. a late-bound issuer). */
@@ -27,6 +29,7 @@ export function createControlContext(base: ControlBase): ControlContext {
   return Object.defineProperties(base, {
     policy: { value: createPolicyService(base.store), enumerable: true },
     keys: { value: createKeyManager({ store: base.store, sealKey: base.subkeys.seal }), enumerable: true },
+    metrics: { value: createControlMetrics(), enumerable: true },
   }) as ControlContext;
 }
 

@@ -60,8 +60,12 @@ export function createControlServer(options: ControlServerOptions): FastifyInsta
   });
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+    options.context.metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', options.context.metrics.registry.contentType).send(await options.context.metrics.registry.metrics()),
+  );
 
   app.get('/healthz', () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {

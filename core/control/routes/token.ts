@@ -54,6 +54,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: ControlContext): void {
     });
     scope.post('/oauth2/token', async (request, reply) => {
       const outcome = await mint(request);
+      ctx.metrics.mint('access_token' in outcome ? 'issued' : outcome.error);
       if (!('access_token' in outcome)) return sendError(request, reply, outcome);
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(outcome);
     });
