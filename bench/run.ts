@@ -8,6 +8,9 @@ import { report, type Benchmark } from './harness.js';
 const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   policy: () => import('./policy.js'),
   ledger: () => import('./ledger.js'),
+  gateway: () => import('./gateway.js'),
+  mint: () => import('./mint.js'),
+  stack: () => import('./stack.js'),
 };
 
 const resultsDir = fileURLToPath(new URL('../../bench/results', import.meta.url));
