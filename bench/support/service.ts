@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const BIN = fileURLToPath(new URL('../../../bin/caracal.js', import.meta.url));
 
 /** A fresh temporary CARACAL_HOME; `remove()` deletes it. */
-export function tempHome(prefix: string): { home: string; remove(): void } {
+export function tempHome(prefix: string): { home: string; remove: () => void } {
   const home = mkdtempSync(join(tmpdir(), `caracal-bench-${prefix}-`));
   return { home, remove: () => rmSync(home, { recursive: true, force: true }) };
 }
