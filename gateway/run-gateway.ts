@@ -56,7 +56,7 @@ export async function runGateway(cli: CliContext, options: ServeOptions): Promis
   const logger = createLogger({ name: 'gateway', level: settings.log_level });
   const upstreamLimits = upstreamLimitsFromEnv();
   const store = await openStore({ home: settings.home, databaseUrl: settings.database_url });
-  const { driver, failures } = await loadPlugins({ builtins: cli.plugins, home: settings.home, mode: 'serve', driver: { onHookError: (error) => logger.warn({ code: error.code }, error.message) } });
+  const { driver, failures } = await loadPlugins({ builtins: cli.builtins, home: settings.home, mode: 'serve', driver: { onHookError: (error) => logger.warn({ code: error.code }, error.message) } });
   for (const failure of failures) logger.warn({ plugin: failure.name }, `plugin disabled: ${failure.error}`);
   const runtime = await createGatewayRuntime({ store, policy: createPolicyService(store), onError: (error) => logger.error({ err: error }, 'state reload failed') });
   const audit = await openAuditChannel({ home: settings.home, databaseUrl: settings.database_url }, (message) => logger.error(message));

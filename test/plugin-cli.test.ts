@@ -100,6 +100,14 @@ describe('caracal plugin (built CLI, real npm)', () => {
       expect(Object.keys(manifest.dependencies)).toEqual(['caracal-plugin-hello']);
     });
 
+    it("adds the installed plugin's commands to the CLI", async () => {
+      const hello = await caracal(home, 'hello');
+      expect(hello.exitCode).toBe(0);
+      expect(hello.stdout).toContain('from a plugin');
+      const help = await caracal(home, '--help');
+      expect(help.stdout).toMatch(/hello\s+say hello \(from the caracal-plugin-hello fixture\)/);
+    });
+
     it('refuses a tarball path that does not exist, and leaves the plugins folder unchanged', async () => {
       const before = tree(join(home, 'plugins'));
       const result = await caracal(home, 'plugin', 'add', './missing-1.0.0.tgz');

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultHome, homePaths } from '../config/paths.js';
 import { Command, CommanderError } from 'commander';
 import { CaracalError, ExitCode, toCaracalError } from '../errors.js';
 import type { Plugin } from '../plugin/types.js';
@@ -11,7 +13,7 @@ export const VERSION: string = (
 ).version;
 
 /** Builds the commander program with every plugin's commands registered. */
-export function createProgram(plugins: readonly Plugin[]): Command {
+export function createProgram(plugins: readonly Plugin[], builtins: readonly Plugin[] = plugins): Command {
   const program = new Command('caracal')
     .description('A policy-checked, audited gate between agents and the HTTP APIs they call.')
     .version(VERSION, '-V, --version', 'print the version')
@@ -23,7 +25,7 @@ export function createProgram(plugins: readonly Plugin[]): Command {
   const cli = createCliContext(() => {
     const home = program.opts<{ home?: string }>().home;
     return home === undefined ? {} : { home };
-  }, plugins);
+  }, plugins, builtins);
   const seen = new Map<string, string>();
   for (const plugin of plugins) {
     for (const command of plugin.commands ?? []) {
@@ -40,10 +42,34 @@ export function createProgram(plugins: readonly Plugin[]): Command {
   return program;
 }
 
+/**
+ * The built-ins plus the plugins installed in the home (`caracal plugin add`), so their commands,
+ * scenarios and runtimes are part of this invocation. A plugin that fails to load is left out here
+ * and reported by `caracal plugin list` and `caracal status`. The loader is imported only when
+ * something is installed, so a plain installation starts without it.
+ */
+export async function withInstalledPlugins(argv: readonly string[], builtins: readonly Plugin[]): Promise<readonly Plugin[]> {
+  const home = homeFromArgv(argv) ?? defaultHome();
+  if (!existsSync(join(homePaths(home).plugins, 'package.json'))) return builtins;
+  const { loadPlugins } = await import('../plugin/loader.js');
+  const result = await loadPlugins({ builtins, home, mode: 'cli', builtinVersion: VERSION });
+  return result.plugins.map((record) => record.plugin);
+}
+
+function homeFromArgv(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') return undefined;
+    if (arg === '--home') return argv[i + 1];
+    if (arg.startsWith('--home=')) return arg.slice('--home='.length);
+  }
+  return undefined;
+}
+
 /** Runs the CLI on argv and returns the process exit code; errors are printed once, clearly. */
-export async function main(argv: readonly string[], plugins: readonly Plugin[]): Promise<number> {
+export async function main(argv: readonly string[], builtins: readonly Plugin[]): Promise<number> {
   try {
-    const program = createProgram(plugins);
+    const program = createProgram(await withInstalledPlugins(argv, builtins), builtins);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {

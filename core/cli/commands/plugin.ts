@@ -36,7 +36,7 @@ export const pluginCommand: CommandContribution = {
         const { addPlugin } = await import('../../plugin/install.js');
         const record = await addPlugin(target, {
           home: cli.settings().home,
-          builtins: cli.plugins,
+          builtins: cli.builtins,
           allowScripts: opts.allowScripts === true,
           ...builtinVersion(),
         });
@@ -50,7 +50,7 @@ export const pluginCommand: CommandContribution = {
       .option('--json', 'print JSON')
       .action(async (opts: { json?: boolean }) => {
         const { loadPlugins } = await import('../../plugin/loader.js');
-        const result = await loadPlugins({ builtins: cli.plugins, home: cli.settings().home, mode: 'check', ...builtinVersion() });
+        const result = await loadPlugins({ builtins: cli.builtins, home: cli.settings().home, mode: 'check', ...builtinVersion() });
         await result.driver.runHook('teardown', { reason: 'shutdown' });
         const entries = result.records.map(toEntry);
         if (opts.json === true) printJson(entries);
@@ -63,7 +63,7 @@ export const pluginCommand: CommandContribution = {
       .argument('<name>', 'plugin or package name')
       .action(async (name: string) => {
         const { removePlugin } = await import('../../plugin/install.js');
-        const removed = await removePlugin(name, { home: cli.settings().home, builtins: cli.plugins });
+        const removed = await removePlugin(name, { home: cli.settings().home, builtins: cli.builtins });
         process.stdout.write(`removed plugin package ${removed.package}\n`);
       });
   },
