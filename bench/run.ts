@@ -9,6 +9,7 @@ const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   policy: () => import('./policy.js'),
   ledger: () => import('./ledger.js'),
   gateway: () => import('./gateway.js'),
+  gateway: () => import('./gateway.js'),
   mint: () => import('./mint.js'),
   stack: () => import('./stack.js'),
 };

@@ -14,13 +14,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The project root: the nearest folder up with bin/caracal.js (this file also runs from dist/ in benchmarks). */
+const ROOT = projectRoot(fileURLToPath(new URL('.', import.meta.url)));
 const BIN = join(ROOT, 'bin', 'caracal.js');
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -36,6 +37,8 @@ export interface StackOptions {
   readonly gatewayEnv?: Readonly<Record<string, string>>;
   /** Extra environment for the control plane only. */
   readonly controlEnv?: Readonly<Record<string, string>>;
+  /** Node flags for the Gateway process (e.g. `['--cpu-prof', '--cpu-prof-dir=/tmp/prof']`). */
+  readonly gatewayNodeArgs?: readonly string[];
 }
 
 /** One rule of a seeded policy (DESIGN.md §6); apps and resources default to the seeded ones. */
@@ -147,10 +150,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     // Control first: it creates the admin token, the master key and the issuer the Gateway reads.
-    const control = spawnService('control', home, controlPort, { ...baseEnv, ...options.controlEnv });
+    const control = spawnService('control', home, controlPort, { ...baseEnv, ...options.controlEnv }, []);
     services.push(control);
     await waitReady(control, `${controlUrl}/readyz`);
-    const gateway = spawnService('gateway', home, gatewayPort, { ...baseEnv, ...options.gatewayEnv });
+    const gateway = spawnService('gateway', home, gatewayPort, { ...baseEnv, ...options.gatewayEnv }, options.gatewayNodeArgs ?? []);
     services.push(gateway);
     await waitReady(gateway, `${gatewayUrl}/_caracal/readyz`);
     const adminToken = options.env?.CARACAL_ADMIN_TOKEN ?? readFileSync(join(home, 'admin-token'), 'utf8').trim();
@@ -278,8 +281,8 @@ function policyDocument(rules: readonly SeedRule[], ids: { appId: string; resour
   });
 }
 
-function spawnService(name: 'control' | 'gateway', home: string, port: number, env: NodeJS.ProcessEnv): Service {
-  const child = spawn(process.execPath, [BIN, '--home', home, 'serve', name, '--port', String(port)], {
+function spawnService(name: 'control' | 'gateway', home: string, port: number, env: NodeJS.ProcessEnv, nodeArgs: readonly string[]): Service {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, '--home', home, 'serve', name, '--port', String(port)], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -340,4 +343,11 @@ export async function freePort(): Promise<number> {
   await once(server, 'close');
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   return address.port;
+}
+
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'bin', 'caracal.js'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no bin/caracal.js above ${from}`);
+  }
 }
