@@ -105,7 +105,7 @@ describe('caracal plugin (built CLI, real npm)', () => {
       expect(hello.exitCode).toBe(0);
       expect(hello.stdout).toContain('from a plugin');
       const help = await caracal(home, '--help');
-      expect(help.stdout).toMatch(/hello\s+say hello \(from the caracal-plugin-hello fixture\)/);
+      expect(help.stdout).toMatch(/hello\s+say hello \(from the caracal-plugin-hello/);
     });
 
     it('refuses a tarball path that does not exist, and leaves the plugins folder unchanged', async () => {
@@ -196,6 +196,15 @@ describe('caracal plugin (built CLI, real npm)', () => {
         status: 'failed',
         error: 'plugin old needs plugin API ^0.9, but this Caracal provides plugin API 1.0.0',
       });
+    });
+
+    it('names the disabled plugins in caracal status, and the other plugins still work', async () => {
+      const status = await caracal(home, 'status', '--json');
+      const json = JSON.parse(status.stdout) as { plugin_failures: { name: string; error: string }[] };
+      expect(json.plugin_failures.map((p) => p.name).sort()).toEqual(['caracal-plugin-boom', 'old']);
+      expect(json.plugin_failures.find((p) => p.name === 'old')?.error).toContain('needs plugin API ^0.9');
+      const hello = await caracal(home, 'hello');
+      expect(hello.stdout).toContain('from a plugin');
     });
 
     it('shows the failures in the table for people', async () => {

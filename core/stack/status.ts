@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
+import type { Plugin } from '../plugin/types.js';
 import { homePaths } from '../config/paths.js';
 import { probe } from './probe.js';
 import { isAlive, readRunFile } from './run-files.js';
@@ -37,11 +40,22 @@ async function serviceStatus(service: StackService, runDir: string, mode: 'healt
   const log = run?.log ?? null;
   const pid = run?.pid ?? null;
   const result = await probe(`${url}${mode === 'ready' ? service.readyPath : service.healthPath}`, PROBE_TIMEOUT_MS);
-  if (result.ok) return { name: service.name, url, ok: true, detail: mode === 'ready' ? result.detail : 'healthy', pid, log };
+  if (result.ok) return { name: service.name, url, ok: true, detail: mode === 'ready' || result.detail !== 'ok' ? result.detail : 'healthy', pid, log };
   let detail: string;
   if (run !== undefined && !isAlive(run.pid)) detail = `process ${run.pid} is gone (crashed or killed); see ${run.log}; run caracal up to restart it`;
   else if (result.failure === 'refused') detail = run === undefined ? 'not running (connection refused); start it with caracal up' : `connection refused; see ${run.log}`;
   else if (result.failure !== null) detail = `${result.detail}${log ? `; see ${log}` : ''}`;
   else detail = `${mode === 'ready' ? 'not ready' : 'unhealthy'}: ${result.detail}${log ? `; see ${log}` : ''}`;
   return { name: service.name, url, ok: false, detail, pid, log };
+}
+
+/**
+ * Installed plugins that fail to load (they are disabled), for `caracal status`. The loader is
+ * imported only when something is installed.
+ */
+export async function pluginFailures(home: string, builtins: readonly Plugin[]): Promise<{ name: string; error: string }[]> {
+  if (!existsSync(join(homePaths(home).plugins, 'package.json'))) return [];
+  const { loadPlugins } = await import('../plugin/loader.js');
+  const result = await loadPlugins({ builtins, home, mode: 'check' });
+  return result.failures.map((f) => ({ name: f.name, error: f.error }));
 }
