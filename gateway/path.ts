@@ -11,9 +11,9 @@ export interface SplitTarget {
   readonly search: string;
 }
 
-// Encoded dot, slash, backslash, NUL, and malformed escapes ("%zz", a trailing "%"): the policy
-// engine decodes each segment once and would deny those as path_not_allowed, blaming the policy
-// for what is a malformed request.
+// Encoded dot, slash, backslash, NUL, and malformed escapes ("%zz", a trailing "%"; escapes that
+// are not UTF-8 are caught by decodesAsUtf8): the policy engine decodes each segment once and
+// would deny those as path_not_allowed, blaming the policy for what is a malformed request.
 const ENCODED_FORBIDDEN = /%(?:2e|2f|5c|00|(?![0-9a-f]{2}))/i;
 
 /** Splits and checks a request target; returns undefined when it must be refused. */
@@ -23,6 +23,8 @@ export function checkTarget(target: string): SplitTarget | undefined {
   const path = q === -1 ? target : target.slice(0, q);
   const search = q === -1 ? '' : target.slice(q);
   if (path.includes('\\') || ENCODED_FORBIDDEN.test(path)) return undefined;
+  // Escapes must spell UTF-8 ("%a0" alone does not): the policy engine could not decode them either.
+  if (path.includes('%') && !decodesAsUtf8(path)) return undefined;
   // Fast scan for "." or ".." segments.
   let start = 1;
   for (let i = 1; i <= path.length; i++) {
@@ -42,4 +44,13 @@ export function joinUpstreamPath(basePath: string, path: string, search: string)
   if (basePath === '' || basePath === '/') return path + search;
   const base = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath;
   return base + path + search;
+}
+
+function decodesAsUtf8(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
