@@ -4,6 +4,7 @@ import { createAdminCheck } from './admin-auth.js';
 import type { ControlContext } from './context.js';
 import { handleError } from './http-errors.js';
 import { adminRoutes } from './routes/index.js';
+import { runLaunchRoutes } from './routes/run-launch.js';
 import { tokenRoutes } from './routes/token.js';
 
 export interface ControlServerOptions {
@@ -15,6 +16,8 @@ export interface ControlServerOptions {
   readonly routes?: readonly ((app: FastifyInstance, ctx: ControlContext) => void)[];
   /** `/readyz` detail: throws or returns a reason when not ready. */
   readonly readiness?: () => Promise<string | null>;
+  /** `/readyz` detail when ready but degraded (e.g. a failing audit sink): shown, never a 503. */
+  readonly degraded?: () => string | null;
 }
 
 /** Paths served without the admin token. */
@@ -67,7 +70,10 @@ export function createControlServer(options: ControlServerOptions): FastifyInsta
     reply.header('content-type', options.context.metrics.registry.contentType).send(await options.context.metrics.registry.metrics()),
   );
 
-  app.get('/healthz', () => ({ ok: true }));
+  app.get('/healthz', () => {
+    const degraded = options.degraded?.() ?? null;
+    return degraded === null ? { ok: true } : { ok: true, detail: `healthy; ${degraded}` };
+  });
   app.get('/readyz', async (_request, reply) => {
     let reason: string | null;
     try {
@@ -76,11 +82,13 @@ export function createControlServer(options: ControlServerOptions): FastifyInsta
     } catch (error) {
       reason = `store: ${(error as Error).message}`;
     }
-    return reply.status(reason === null ? 200 : 503).send({ ok: reason === null, detail: reason ?? 'ready' });
+    const degraded = reason === null ? (options.degraded?.() ?? null) : null;
+    return reply.status(reason === null ? 200 : 503).send({ ok: reason === null, detail: reason ?? (degraded === null ? 'ready' : `ready; ${degraded}`) });
   });
 
   for (const register of adminRoutes) register(app, options.context);
   tokenRoutes(app, options.context);
+  runLaunchRoutes(app, options.context);
   for (const register of options.routes ?? []) register(app, options.context);
   return app;
 }

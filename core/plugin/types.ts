@@ -51,7 +51,15 @@ export type ScenarioInput = Readonly<Record<string, FieldValue | undefined>>;
 /** The kinds of objects a scenario plan creates (the `created` list of `caracal setup --json`). */
 export type PlannedObjectKind = 'zone' | 'application' | 'resource' | 'provider' | 'policy' | 'policy_set';
 
-/** One object to create; `spec` holds the admin-API fields for its kind (validated there). */
+/**
+ * Stands, inside a planned object's `spec`, for the ID of an earlier object of the same plan
+ * (`{ $ref: 'zone' }`), which only exists once `caracal setup` or the console has created it.
+ */
+export interface PlannedRef {
+  readonly $ref: string;
+}
+
+/** One object to create; `spec` holds the admin-API fields for its kind (validated there), with PlannedRefs. */
 export interface PlannedObject {
   readonly kind: PlannedObjectKind;
   /** A name local to the plan that later objects use to refer to this one (e.g. `zone`). */
@@ -72,9 +80,14 @@ export interface ScenarioPlan {
   readonly scenario: string;
   /** In creation order. */
   readonly objects: readonly PlannedObject[];
-  /** The starter policy the plan creates and activates. */
-  readonly policy: { readonly name: string; readonly rules: readonly PolicyRule[] };
+  /**
+   * The starter policy the plan creates and activates, or null when the access-policy step was
+   * skipped. A rule names an app that does not exist yet as `$ref:<ref>` (e.g. `$ref:application`).
+   */
+  readonly policy: { readonly name: string; readonly rules: readonly PolicyRule[] } | null;
   readonly credentials: readonly PlannedCredential[];
+  /** The first request to try through the Gateway (the result's curl line), when the scenario has one. */
+  readonly firstRequest?: { readonly resource: string; readonly method: string; readonly path: string };
 }
 
 /** A guided-setup scenario (DESIGN.md §1, §9). */
@@ -104,6 +117,8 @@ export interface SinkContext {
   readonly home: string;
   /** The configured sink's name (unique among configured sinks; becomes AuditSink.name). */
   readonly name: string;
+  /** The service the sink runs in (`control`, `gateway`), so per-process files do not collide. */
+  readonly service?: string;
 }
 
 /** An audit sink type (DESIGN.md §7): `create` makes one configured instance. */
