@@ -9,6 +9,24 @@ type Env = Readonly<Record<string, string | undefined>>;
 const port = z.coerce.number().int().min(0).max(65535);
 const host = z.string().min(1).max(255);
 
+/** One `[[audit.sinks]]` table: a sink type (a plugin's `sinks` contribution), an optional unique name, and its options. */
+const auditSinkSchema = z
+  .object({
+    type: z.string().min(1),
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'use lowercase letters, digits, ".", "_" or "-"').optional(),
+  })
+  .passthrough();
+
+const auditSettingsSchema = z
+  .object({
+    /** A signed checkpoint after this many events of a zone's chain… */
+    checkpoint_events: z.number().int().min(1).default(1000),
+    /** …or this many seconds after its first unsigned event. */
+    checkpoint_seconds: z.number().positive().default(60),
+    sinks: z.array(auditSinkSchema).default([]),
+  })
+  .strict();
+
 /** The installation's settings: flags > env `CARACAL_*` > `<home>/config.toml` > defaults (DESIGN.md §2). */
 export const settingsSchema = z
   .object({
@@ -20,6 +38,8 @@ export const settingsSchema = z
     control_url: z.string().url().optional(),
     gateway_url: z.string().url().optional(),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Audit (DESIGN.md §7, docs/audit.md): signed checkpoints and the sinks beside the ledger. */
+    audit: auditSettingsSchema.default({ checkpoint_events: 1000, checkpoint_seconds: 60, sinks: [] }),
   })
   .strict();
 export type Settings = z.infer<typeof settingsSchema> & { readonly home: string };

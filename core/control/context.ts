@@ -1,4 +1,6 @@
+import type { AuditSigningKey } from '../audit/checkpoint-key.js';
 import type { AuditEventInput } from '../audit/event.js';
+import type { SinkStatus } from '../audit/service-audit.js';
 import type { Subkeys } from '../crypto/master-key.js';
 import { createPolicyService, type PolicyService } from '../policy/policy-service.js';
 import type { Store } from '../store/store.js';
@@ -13,6 +15,10 @@ export interface ControlBase {
   readonly audit: { append(input: AuditEventInput): void };
   /** The `iss` of issued tokens and of the RFC 8414 metadata. */
   readonly issuer: string;
+  /** The installation's audit key: signs the heads of `GET /v1/audit/export` (absent: exports carry no signed head). */
+  readonly auditKey?: AuditSigningKey;
+  /** The configured audit sinks' status (`GET /v1/audit/sinks`, `/readyz` detail). */
+  readonly auditSinks?: () => readonly SinkStatus[];
 }
 
 /** What every control-plane route needs: the base plus the one policy service and key manager. */

@@ -9,6 +9,7 @@ import { ISSUER_SETTING } from '../token/claims.js';
 import { loadAdminToken } from './admin-auth.js';
 import { createControlContext } from './context.js';
 import { createControlServer } from './server.js';
+import { failingSinks } from '../audit/sink-status.js';
 
 /** Runs the control plane in the foreground until SIGTERM/SIGINT (DESIGN.md §2). */
 export async function runControl(cli: CliContext, options: ServeOptions, logger: Logger = createLogger({ name: 'control' })): Promise<void> {
@@ -18,8 +19,15 @@ export async function runControl(cli: CliContext, options: ServeOptions, logger:
     const adminToken = loadAdminToken(kernel.paths.adminToken);
     const issuer = controlUrl(settings);
     await kernel.store.setSetting(ISSUER_SETTING, issuer);
-    const context = createControlContext({ store: kernel.store, subkeys: kernel.subkeys, audit: kernel.audit, issuer });
-    const app = createControlServer({ context, adminToken, logger });
+    const context = createControlContext({
+      store: kernel.store,
+      subkeys: kernel.subkeys,
+      audit: kernel.audit,
+      issuer,
+      auditKey: kernel.auditKey,
+      auditSinks: () => kernel.auditSinks(),
+    });
+    const app = createControlServer({ context, adminToken, logger, degraded: () => failingSinks(kernel.auditSinks()) });
     // Rotations by another control-plane node reach this one's signing cache at once.
     const unwatch = kernel.store.watch(() => context.keys.invalidate());
     await app.listen({ host: settings.control.host, port: settings.control.port });

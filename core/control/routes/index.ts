@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ControlContext } from '../context.js';
 import { appRoutes } from './apps.js';
+import { auditRoutes } from './audit.js';
 import { keyRoutes } from './keys.js';
 import { policyRoutes } from './policies.js';
 import { policySetRoutes } from './policy-sets.js';
@@ -22,4 +23,5 @@ export const adminRoutes: readonly RouteGroup[] = [
   policySetRoutes,
   revocationRoutes,
   keyRoutes,
+  auditRoutes,
 ];
