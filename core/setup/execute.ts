@@ -287,7 +287,7 @@ const UNDO: Record<PlannedObjectKind, (o: ExecutedObject, zone: string) => strin
 function stepFailed(plan: ScenarioPlan, object: PlannedObject, done: readonly ExecutedObject[], error: unknown): CaracalError {
   const cause = toCaracalError(error);
   const created = done.filter((o) => o.action !== 'reused');
-  const what = typeof object.spec.name === 'string' ? `${object.kind} "${object.spec.name}"` : typeof object.spec.id === 'string' ? `${object.kind} ${object.spec.id}` : object.kind;
+  const what = typeof object.spec.id === 'string' ? `${object.kind} ${object.spec.id}` : typeof object.spec.name === 'string' ? `${object.kind} "${object.spec.name}"` : object.kind;
   const zone = done.find((o) => o.kind === 'zone');
   const zoneName = zone?.name ?? '<zone>';
   const list = created.length === 0 ? 'nothing was created' : `created so far: ${created.map((o) => `${o.kind} ${o.name} (${o.id}, ${o.action})`).join(', ')}`;
