@@ -9,7 +9,6 @@ const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   policy: () => import('./policy.js'),
   ledger: () => import('./ledger.js'),
   gateway: () => import('./gateway.js'),
-  gateway: () => import('./gateway.js'),
   mint: () => import('./mint.js'),
   stack: () => import('./stack.js'),
 };
