@@ -11,6 +11,7 @@ const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   gateway: () => import('./gateway.js'),
   mint: () => import('./mint.js'),
   stack: () => import('./stack.js'),
+  explain: () => import('./explain.js'),
 };
 
 const resultsDir = fileURLToPath(new URL('../../bench/results', import.meta.url));

@@ -155,7 +155,7 @@ async function trustedKeys(ctx: ControlContext): Promise<AuditPublicKey[]> {
 }
 
 /** Gathers the events of a request, its token's issuance and the current state, and explains them. */
-export async function explainRequest(ctx: ControlContext, requestId: string): Promise<Explanation> {
+export async function explainRequest(ctx: Pick<ControlContext, 'store'>, requestId: string): Promise<Explanation> {
   const page = await ctx.store.queryAudit({ requestId, limit: 100 });
   if (page.items.length === 0) {
     throw new CaracalError('CRC_NOT_FOUND', `no audit event has request ID ${JSON.stringify(requestId.slice(0, 128))}`, {
@@ -173,7 +173,7 @@ export async function explainRequest(ctx: ControlContext, requestId: string): Pr
   return buildExplanation({ requestId, events, issuance, state: main === undefined ? {} : await currentState(ctx, main) });
 }
 
-async function currentState(ctx: ControlContext, event: AuditEvent): Promise<ExplainState> {
+async function currentState(ctx: Pick<ControlContext, 'store'>, event: AuditEvent): Promise<ExplainState> {
   const zone = event.zone;
   const state: { -readonly [K in keyof ExplainState]: ExplainState[K] } = {};
   if (event.app !== null) {
