@@ -52,19 +52,19 @@ describe('caracal run refuses bad input before starting anything', () => {
   });
 
   const cases: [string, () => Promise<{ profile: string; env?: Record<string, string> }>, RegExp[]][] = [
-    ['a missing profile', async () => ({ profile: join(dir, 'nope.toml') }), [/no runtime profile: .*nope\.toml \(named by CARACAL_CONFIG\) does not exist/, /hint: .*caracal setup/]],
+    ['a missing profile', () => Promise.resolve({ profile: join(dir, 'nope.toml') }), [/no runtime profile: .*nope\.toml \(named by CARACAL_CONFIG\) does not exist/, /hint: .*caracal setup/]],
     [
       'unknown keys',
-      async () => ({ profile: profileWith('unknown', (t) => t.replace('[[credentials]]', '[[credentials]]\nscope = ["x"]').replace('version = 1', 'version = 1\nverbose = true')) }),
+      () => Promise.resolve({ profile: profileWith('unknown', (t) => t.replace('[[credentials]]', '[[credentials]]\nscope = ["x"]').replace('version = 1', 'version = 1\nverbose = true')) }),
       [/unknown\.toml:4:1: unknown key "verbose"/, /unknown\.toml:\d+:1: unknown key "scope" \(did you mean "scopes"\?\)/, /invalid \(2 problems\)/],
     ],
-    ['a bad type', async () => ({ profile: profileWith('type', (t) => t.replace('scopes = ["billing:read"]', 'scopes = "billing:read"')) }), [/type\.toml:\d+:1: "scopes" must be a list of strings/]],
-    ['an unsafe variable name', async () => ({ profile: profileWith('unsafe', (t) => t.replace('CARACAL_BILLING_API_TOKEN', 'NODE_OPTIONS')) }), [/unsafe\.toml:\d+:1: "NODE_OPTIONS" is an unsafe variable name/]],
+    ['a bad type', () => Promise.resolve({ profile: profileWith('type', (t) => t.replace('scopes = ["billing:read"]', 'scopes = "billing:read"')) }), [/type\.toml:\d+:1: "scopes" must be a list of strings/]],
+    ['an unsafe variable name', () => Promise.resolve({ profile: profileWith('unsafe', (t) => t.replace('CARACAL_BILLING_API_TOKEN', 'NODE_OPTIONS')) }), [/unsafe\.toml:\d+:1: "NODE_OPTIONS" is an unsafe variable name/]],
     [
       'a group-readable secret file',
-      async () => {
+      () => {
         chmodSync(setup.secret_file, 0o640);
-        return { profile: setup.profile_path };
+        return Promise.resolve({ profile: setup.profile_path });
       },
       [/accessible to other users \(mode 0640\); refusing to use it/, /hint: make it owner-only: chmod 600 '.*'/],
     ],
@@ -77,7 +77,7 @@ describe('caracal run refuses bad input before starting anything', () => {
       },
       [/the control plane is not reachable at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/, /hint: start the stack with `caracal up`/],
     ],
-    ['an unknown runtime', async () => ({ profile: profileWith('runtime', (t) => t.replace('runtime = "env"', 'runtime = "pty"')) }), [/runtime = "pty" in .*runtime\.toml: no such runtime/, /installed runtimes: env, file, proxy/]],
+    ['an unknown runtime', () => Promise.resolve({ profile: profileWith('runtime', (t) => t.replace('runtime = "env"', 'runtime = "pty"')) }), [/runtime = "pty" in .*runtime\.toml: no such runtime/, /installed runtimes: env, file, proxy/]],
   ];
 
   it.each(cases)('%s: one clear message, exit 1, no child', async (name, prepare, messages) => {

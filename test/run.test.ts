@@ -86,7 +86,7 @@ describe('caracal run: the walkthrough for each runtime', () => {
       expect(report.file).toBeNull();
     }
 
-    const launches = await ledgerEvents(stack.databasePath, 'run.launch', (r) => r.app === setup.application_id && JSON.parse(r.detail).runtime === runtime);
+    const launches = await ledgerEvents(stack.databasePath, 'run.launch', (r) => r.app === setup.application_id && (JSON.parse(r.detail) as { runtime?: string }).runtime === runtime);
     expect(launches).toHaveLength(1);
     const launch = launches[0]!;
     expect(launch.zone).toBe(setup.zone_id);

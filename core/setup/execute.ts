@@ -89,7 +89,7 @@ export async function executePlan(client: AdminClient, plan: ScenarioPlan, optio
   for (const object of plan.objects) {
     try {
       const spec = resolve(object.spec) as Spec;
-      const zone = String(spec.zone ?? '');
+      const zone = typeof spec.zone === 'string' ? spec.zone : '';
       let outcome: Omit<ExecutedObject, 'kind' | 'ref'>;
       switch (object.kind) {
         case 'zone':

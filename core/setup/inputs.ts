@@ -60,15 +60,17 @@ export async function collectInput(
   return input;
 }
 
-function toValue(field: Field, raw: unknown, readStdin: () => string): FieldValue | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  if (field.kind === 'boolean') return raw === true || raw === 'true' || raw === 'yes' || raw === 'y';
+function toValue(field: Field, given: unknown, readStdin: () => string): FieldValue | undefined {
+  if (given === undefined || given === null || given === '') return undefined;
+  if (field.kind === 'boolean') return given === true || given === 'true' || given === 'yes' || given === 'y';
+  // Commander gives strings (and booleans for switches); anything else is not a field value.
+  const raw: string | readonly string[] = Array.isArray(given) ? given.map((v) => String(v)) : typeof given === 'string' ? given : JSON.stringify(given);
   if (field.kind === 'list') {
-    const items = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+    const items = (typeof raw === 'string' ? raw.split(',') : raw).map((s) => s.trim()).filter((s) => s !== '');
     return items.length === 0 ? undefined : items;
   }
   if (field.kind === 'secret') {
-    const path = String(raw);
+    const path = typeof raw === 'string' ? raw : raw.join(',');
     let text: string;
     try {
       text = path === '-' ? readStdin() : readFileSync(path, 'utf8');
@@ -78,6 +80,6 @@ function toValue(field: Field, raw: unknown, readStdin: () => string): FieldValu
     const secret = text.trim();
     return secret === '' ? undefined : secret;
   }
-  const text = String(raw).trim();
+  const text = (typeof raw === 'string' ? raw : raw.join(',')).trim();
   return text === '' ? undefined : text;
 }

@@ -11,6 +11,6 @@ export const envRuntime = defineRuntime({
   async launch(ctx) {
     const env: Record<string, string> = {};
     for (const credential of ctx.credentials) env[credential.env] = (await ctx.token(credential)).accessToken;
-    return { env, close: async () => undefined };
+    return { env, close: () => Promise.resolve() };
   },
 });

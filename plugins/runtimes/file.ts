@@ -58,10 +58,11 @@ export const fileRuntime = defineRuntime({
 
     return {
       env,
-      async close() {
+      close() {
         closed = true;
         for (const timer of timers) clearTimeout(timer);
         rmSync(dir, { recursive: true, force: true });
+        return Promise.resolve();
       },
     };
   },
