@@ -86,7 +86,7 @@ async function fill(store: Store, f: Fixture): Promise<void> {
   }
 }
 
-async function timed(samples: number, call: (i: number) => Promise<unknown> | unknown): Promise<number[]> {
+async function timed(samples: number, call: (i: number) => unknown): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < samples; i++) {
     const t0 = process.hrtime.bigint();
