@@ -12,6 +12,7 @@ const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   mint: () => import('./mint.js'),
   stack: () => import('./stack.js'),
   explain: () => import('./explain.js'),
+  run: () => import('./run-overhead.js'),
 };
 
 const resultsDir = fileURLToPath(new URL('../../bench/results', import.meta.url));

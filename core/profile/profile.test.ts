@@ -65,7 +65,7 @@ describe('parseProfile', () => {
 
   it('names a missing key and a missing credentials table', () => {
     const source = text.replace(/application_id = .*\n/, '').replace(/\n\[\[credentials\]\][\s\S]*$/, '\n');
-    expect(problems(source).map((p) => p.message)).toEqual(['missing required key "application_id"', 'missing required key "credentials"']);
+    expect(problems(source).map((p) => p.message)).toEqual(['missing required key "application_id"', 'add at least one [[credentials]] table (resource, scopes, env)']);
   });
 
   it('refuses the same variable or resource twice, at the second one', () => {

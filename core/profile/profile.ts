@@ -1,6 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { z } from 'zod';
 import { isId, isResourceId, normalizeResourceId } from '../domain/ids.js';
 import { CaracalError } from '../errors.js';
 import { toPointer, tomlLocator } from '../policy/locate.js';
@@ -43,55 +42,57 @@ export interface ProfileProblem {
   readonly message: string;
 }
 
-const profileKeys = ['version', 'zone_id', 'application_id', 'control_url', 'gateway_url', 'client_secret_file', 'runtime', 'credentials'] as const;
-const credentialKeys = ['resource', 'scopes', 'env'] as const;
+type ProfileKey = 'version' | 'zone_id' | 'application_id' | 'control_url' | 'gateway_url' | 'client_secret_file' | 'runtime' | 'credentials';
+type CredentialKey = 'resource' | 'scopes' | 'env';
 // RFC 6749 §3.3 scope-token.
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/;
 const RUNTIME_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const NO_CREDENTIALS = 'add at least one [[credentials]] table (resource, scopes, env)';
 
-const str = (key: string) => z.string({ error: `"${key}" must be a string in quotes` });
-const httpUrl = (key: string) =>
-  str(key).refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
-      } catch {
-        return false;
-      }
-    },
-    { error: `"${key}" must be an http:// or https:// URL without user name or password, e.g. "http://127.0.0.1:4700"` },
-  );
+/** Checks a present value; returns what is wrong with it, or undefined. */
+type Check = (value: unknown, key: string) => string | undefined;
 
-const credentialSchema = z.strictObject({
-  resource: str('resource').refine(isResourceId, { error: '"resource" must be resource://<slug> or a bare slug (lowercase letters, digits, ".", "_", "-")' }),
-  scopes: z
-    .array(str('scopes[]').regex(SCOPE, { error: 'a scope is printable ASCII without spaces, quotes or backslashes' }), {
-      error: '"scopes" must be a list of strings, e.g. scopes = ["billing:read"]',
-    })
-    .default([]),
-  env: str('env').superRefine((value, ctx) => {
-    const problem = envNameProblem(value);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-  }),
-});
+const string: Check = (value, key) => (typeof value === 'string' ? undefined : `"${key}" must be a string in quotes`);
+const matching = (test: (value: string) => boolean, message: string): Check => (value, key) => string(value, key) ?? (test(value as string) ? undefined : message);
+const httpUrl: Check = (value, key) =>
+  string(value, key) ??
+  (() => {
+    try {
+      const url = new URL(value as string);
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '') return undefined;
+    } catch {
+      // Not a URL: the same message.
+    }
+    return `"${key}" must be an http:// or https:// URL without user name or password, e.g. "http://127.0.0.1:4700"`;
+  })();
 
-const profileSchema = z.strictObject({
-  version: z.literal(1, { error: '"version" must be 1 (the only profile format so far)' }),
-  zone_id: str('zone_id').refine((v) => isId('zone', v), { error: '"zone_id" must be a zone ID such as "zn_01J…" (see `caracal zones list`)' }),
-  application_id: str('application_id').refine((v) => isId('app', v), { error: '"application_id" must be an app ID such as "app_01J…" (see `caracal apps list`)' }),
-  control_url: httpUrl('control_url'),
-  gateway_url: httpUrl('gateway_url'),
-  client_secret_file: str('client_secret_file').min(1, { error: '"client_secret_file" must name the file holding the app secret' }),
-  runtime: str('runtime').regex(RUNTIME_ID, { error: '"runtime" must be a runtime ID such as "env", "file" or "proxy"' }).default('env'),
-  credentials: z
-    .array(credentialSchema, { error: 'add at least one [[credentials]] table (resource, scopes, env)' })
-    .min(1, { error: 'add at least one [[credentials]] table (resource, scopes, env)' }),
-});
+/** The profile's top-level keys: whether each is required, and its check. */
+const profileChecks: Record<ProfileKey, { required: boolean; check: Check }> = {
+  version: { required: true, check: (v) => (v === 1 ? undefined : '"version" must be 1 (the only profile format so far)') },
+  zone_id: { required: true, check: matching((v) => isId('zone', v), '"zone_id" must be a zone ID such as "zn_01J…" (see `caracal zones list`)') },
+  application_id: { required: true, check: matching((v) => isId('app', v), '"application_id" must be an app ID such as "app_01J…" (see `caracal apps list`)') },
+  control_url: { required: true, check: httpUrl },
+  gateway_url: { required: true, check: httpUrl },
+  client_secret_file: { required: true, check: matching((v) => v !== '', '"client_secret_file" must name the file holding the app secret') },
+  runtime: { required: false, check: matching((v) => RUNTIME_ID.test(v), '"runtime" must be a runtime ID such as "env", "file" or "proxy"') },
+  credentials: { required: true, check: (v) => (Array.isArray(v) && v.length > 0 ? undefined : NO_CREDENTIALS) },
+};
 
-/** Parses and validates a profile's text; throws CRC_PROFILE_INVALID listing every problem with its line. */
+const credentialChecks: Record<CredentialKey, { required: boolean; check: Check }> = {
+  resource: { required: true, check: matching(isResourceId, '"resource" must be resource://<slug> or a bare slug (lowercase letters, digits, ".", "_", "-")') },
+  scopes: { required: false, check: (v) => (Array.isArray(v) ? undefined : '"scopes" must be a list of strings, e.g. scopes = ["billing:read"]') },
+  env: { required: true, check: (v, key) => string(v, key) ?? envNameProblem(v as string) },
+};
+
+const isTable = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+
+/**
+ * Parses and validates a profile's text; throws CRC_PROFILE_INVALID listing every problem with
+ * its line. Validation is written out rather than a zod schema: zod is about a hundred modules,
+ * which `caracal run` would load on every launch (docs/design.md, "Runtime profile").
+ */
 export function parseProfile(text: string, path: string): Profile {
-  let data: unknown;
+  let data: Record<string, unknown>;
   try {
     data = parseToml(text);
   } catch (error) {
@@ -100,53 +101,72 @@ export function parseProfile(text: string, path: string): Profile {
     const reason = (error as Error).message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'syntax error';
     throw invalidProfile(path, [{ line, column, pointer: '', message: `TOML syntax error: ${reason}` }], error);
   }
-  const parsed = profileSchema.safeParse(data);
   const locate = tomlLocator(text);
   const problems: ProfileProblem[] = [];
-  const add = (path: readonly PropertyKey[], message: string) => {
-    const pointer = toPointer(path.map((p) => (typeof p === 'number' ? p : String(p))));
+  const add = (at: readonly (string | number)[], message: string) => {
+    const pointer = toPointer(at);
     problems.push({ ...locate(pointer), pointer, message });
   };
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        const allowed: readonly string[] = issue.path.length === 0 ? profileKeys : credentialKeys;
-        for (const key of issue.keys) {
-          const suggestion = closest(key, allowed);
-          add([...issue.path, key], `unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; allowed keys: ${allowed.join(', ')}`);
-        }
-      } else if (valueAt(data, issue.path) === undefined && typeof issue.path[issue.path.length - 1] === 'string') {
-        add(issue.path, `missing required key "${String(issue.path[issue.path.length - 1])}"`);
-      } else {
-        add(issue.path, issue.message);
+  const checkTable = <K extends string>(table: Record<string, unknown>, at: readonly (string | number)[], checks: Record<K, { required: boolean; check: Check }>) => {
+    const allowed = Object.keys(checks);
+    for (const key of Object.keys(table)) {
+      if (!allowed.includes(key)) {
+        const suggestion = closest(key, allowed);
+        add([...at, key], `unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; allowed keys: ${allowed.join(', ')}`);
       }
     }
-  } else {
+    for (const key of allowed as K[]) {
+      const value = table[key];
+      if (value === undefined) {
+        if (checks[key].required) add([...at, key], key === 'credentials' ? NO_CREDENTIALS : `missing required key "${key}"`);
+        continue;
+      }
+      const problem = checks[key].check(value, key);
+      if (problem !== undefined) add([...at, key], problem);
+    }
+  };
+
+  checkTable(data, [], profileChecks);
+  const credentials = Array.isArray(data.credentials) ? (data.credentials as unknown[]) : [];
+  const seenEnv = new Map<string, number>();
+  const seenResource = new Map<string, number>();
+  credentials.forEach((credential, index) => {
+    if (!isTable(credential)) return add(['credentials', index], 'each [[credentials]] entry must be a table with resource, scopes and env');
+    checkTable(credential, ['credentials', index], credentialChecks);
+    if (Array.isArray(credential.scopes)) {
+      credential.scopes.forEach((scope: unknown, i: number) => {
+        if (typeof scope !== 'string' || !SCOPE.test(scope)) add(['credentials', index, 'scopes', i], 'a scope is a string of printable ASCII without spaces, quotes or backslashes');
+      });
+    }
     // Each variable carries one token and each resource has one token: duplicates are ambiguous.
-    const seenEnv = new Map<string, number>();
-    const seenResource = new Map<string, number>();
-    parsed.data.credentials.forEach((credential, index) => {
-      const resource = normalizeResourceId(credential.resource);
-      const envAt = seenEnv.get(credential.env);
-      if (envAt !== undefined) add(['credentials', index, 'env'], `"${credential.env}" is already used by credentials #${envAt + 1}: give each credential its own variable`);
-      const resourceAt = seenResource.get(resource);
-      if (resourceAt !== undefined) add(['credentials', index, 'resource'], `${resource} is already listed by credentials #${resourceAt + 1}: list each resource once, with all its scopes`);
+    if (typeof credential.env === 'string') {
+      const at = seenEnv.get(credential.env);
+      if (at !== undefined) add(['credentials', index, 'env'], `"${credential.env}" is already used by credentials #${at + 1}: give each credential its own variable`);
       seenEnv.set(credential.env, index);
+    }
+    if (typeof credential.resource === 'string' && isResourceId(credential.resource)) {
+      const resource = normalizeResourceId(credential.resource);
+      const at = seenResource.get(resource);
+      if (at !== undefined) add(['credentials', index, 'resource'], `${resource} is already listed by credentials #${at + 1}: list each resource once, with all its scopes`);
       seenResource.set(resource, index);
-    });
-  }
-  if (problems.length > 0 || !parsed.success) throw invalidProfile(path, problems);
-  const p = parsed.data;
-  const secretFile = isAbsolute(p.client_secret_file) ? p.client_secret_file : resolve(dirname(path), p.client_secret_file);
+    }
+  });
+  if (problems.length > 0) throw invalidProfile(path, problems);
+
+  const secretFile = data.client_secret_file as string;
   return {
     path,
-    zoneId: p.zone_id,
-    applicationId: p.application_id,
-    controlUrl: p.control_url.replace(/\/+$/, ''),
-    gatewayUrl: p.gateway_url.replace(/\/+$/, ''),
-    clientSecretFile: secretFile,
-    runtime: p.runtime,
-    credentials: p.credentials.map((c) => ({ resource: normalizeResourceId(c.resource), scopes: c.scopes, env: c.env })),
+    zoneId: data.zone_id as string,
+    applicationId: data.application_id as string,
+    controlUrl: (data.control_url as string).replace(/\/+$/, ''),
+    gatewayUrl: (data.gateway_url as string).replace(/\/+$/, ''),
+    clientSecretFile: isAbsolute(secretFile) ? secretFile : resolve(dirname(path), secretFile),
+    runtime: (data.runtime as string | undefined) ?? 'env',
+    credentials: (credentials as Record<string, unknown>[]).map((c) => ({
+      resource: normalizeResourceId(c.resource as string),
+      scopes: (c.scopes as string[] | undefined) ?? [],
+      env: c.env as string,
+    })),
   };
 }
 
@@ -180,15 +200,6 @@ export function invalidProfile(path: string, problems: readonly ProfileProblem[]
     hint: 'fix the lines above (docs/profile.md lists every key), or write a fresh profile with `caracal setup … --write-profile --overwrite`',
     ...(cause === undefined ? {} : { cause }),
   });
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let value = data;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }
 
 function closest(word: string, candidates: readonly string[]): string | undefined {
