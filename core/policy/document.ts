@@ -6,6 +6,7 @@ import { CaracalError } from '../errors.js';
 import { globError } from './glob.js';
 import { jsonLocator, positionAt, toPointer, tomlLocator, type Locator } from './locate.js';
 import { httpMethods, type PolicyDocument, type PolicyRule } from './types.js';
+import { closestWord } from '../domain/closest.js';
 
 /**
  * Policy documents (DESIGN.md §6): TOML with `[[rules]]` tables (and optional top-level
@@ -242,7 +243,7 @@ function problems(issues: readonly (z.core.$ZodIssue | RawIssue)[], data: unknow
     if ('code' in issue && issue.code === 'unrecognized_keys') {
       const allowed = issue.path.length === 0 ? documentKeys : ruleKeys;
       for (const key of issue.keys) {
-        const suggestion = closest(key, allowed);
+        const suggestion = closestWord(key, allowed);
         add([...issue.path, key], `unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}: allowed keys are ${allowed.join(', ')}`);
       }
     } else if (typeof last === 'string' && valueAt(data, issue.path) === undefined) {
@@ -261,29 +262,4 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
     value = (value as Record<PropertyKey, unknown>)[key];
   }
   return value;
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const d = distance(word.toLowerCase(), candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    row = next;
-  }
-  return row[b.length] ?? 0;
 }

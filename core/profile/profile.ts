@@ -4,6 +4,7 @@ import { isId, isResourceId, normalizeResourceId } from '../domain/ids.js';
 import { CaracalError } from '../errors.js';
 import { toPointer, tomlLocator } from '../policy/locate.js';
 import { envNameProblem } from './env-name.js';
+import { closestWord } from '../domain/closest.js';
 
 /**
  * The runtime profile (DESIGN.md §8): which app a workload runs as, where the control plane and the
@@ -111,7 +112,7 @@ export function parseProfile(text: string, path: string): Profile {
     const allowed = Object.keys(checks);
     for (const key of Object.keys(table)) {
       if (!allowed.includes(key)) {
-        const suggestion = closest(key, allowed);
+        const suggestion = closestWord(key, allowed);
         add([...at, key], `unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; allowed keys: ${allowed.join(', ')}`);
       }
     }
@@ -200,29 +201,4 @@ export function invalidProfile(path: string, problems: readonly ProfileProblem[]
     hint: 'fix the lines above (docs/profile.md lists every key), or write a fresh profile with `caracal setup … --write-profile --overwrite`',
     ...(cause === undefined ? {} : { cause }),
   });
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const d = distance(word.toLowerCase(), candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    row = next;
-  }
-  return row[b.length] ?? 0;
 }
