@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/support/stack.js';
+
+export { freePort };
 
 /** The built CLI (benchmarks run from dist/bench, after `npm run build`). */
 export const BIN = fileURLToPath(new URL('../../../bin/caracal.js', import.meta.url));
@@ -13,18 +15,6 @@ export const BIN = fileURLToPath(new URL('../../../bin/caracal.js', import.meta.
 export function tempHome(prefix: string): { home: string; remove: () => void } {
   const home = mkdtempSync(join(tmpdir(), `caracal-bench-${prefix}-`));
   return { home, remove: () => rmSync(home, { recursive: true, force: true }) };
-}
-
-/** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
 }
 
 /** A running `caracal serve <name>` child process. */
