@@ -156,6 +156,19 @@ describe('caracal setup: bad input and failures midway', () => {
     expect(run.stderr).toMatch(/--resource: use resource:\/\/<slug> or a bare slug/);
   });
 
+  it('an unknown runtime lists the installed ones', async () => {
+    const { env } = workloadEnv(stack);
+    const run = await caracal(['setup', '--resource', 'x', '--scopes', 'a', '--upstream', 'http://127.0.0.1:9', '--runtime', 'pty'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--runtime pty: no such runtime[\s\S]*installed runtimes: env, file, proxy/);
+  });
+
+  it('writes the runtime it was given into the profile', async () => {
+    const { env } = workloadEnv(stack);
+    const result = await setupWorkload(env, upstream.url, ['--runtime', 'proxy'], { zone: 'proxied' });
+    expect(result.profile).toContain('runtime = "proxy"');
+  });
+
   it('an unknown scenario lists the installed ones', async () => {
     const { env } = workloadEnv(stack);
     const run = await caracal(['setup', '--scenario', 'nope'], env);

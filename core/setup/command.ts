@@ -23,6 +23,10 @@ export type SetupCommandFlags = Readonly<Record<string, unknown>> & {
 /** The body of `caracal setup`: collect the answers, run the scenario, print the result once. */
 export async function runSetupCommand(cli: CliContext, scenario: ScenarioContribution, flags: SetupCommandFlags): Promise<void> {
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const runtimes = cli.plugins.flatMap((plugin) => plugin.runtimes ?? []).map((r) => r.id);
+  if (flags.runtime !== undefined && !runtimes.includes(flags.runtime)) {
+    throw new CaracalError('CRC_USAGE', `--runtime ${flags.runtime}: no such runtime`, { hint: `installed runtimes: ${runtimes.join(', ') || 'none'}` });
+  }
   const input = await collectInput(scenario, flags, interactive ? terminalPrompt : undefined);
   const settings = cli.settings();
   const client = connectAdminClient({ settings, paths: cli.paths(), controlUrl: flags.controlUrl, adminTokenFile: flags.adminTokenFile });
