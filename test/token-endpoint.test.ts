@@ -105,6 +105,13 @@ describe('POST /oauth2/token', () => {
     expect(issued.items[0]?.token?.jti).toMatch(/^tok_/);
     const deniedEvents = await control.store.queryAudit({ type: 'token.denied', requestId: denied.json.request_id as string });
     expect(deniedEvents.items[0]).toMatchObject({ app: appId, decision: 'deny', reason: 'scope_not_granted', category: 'policy' });
+    const unknownScope = await token({ grant_type: 'client_credentials', resource: 'billing-api', scope: 'nope' }, basic(appId, secret));
+    const wrongSecret = await token({ grant_type: 'client_credentials', resource: 'billing-api' }, basic(appId, 'cs_wrong'));
+    await control.audit.flush();
+    const [scopeEvent] = (await control.store.queryAudit({ requestId: unknownScope.json.request_id as string })).items;
+    const [clientEvent] = (await control.store.queryAudit({ requestId: wrongSecret.json.request_id as string })).items;
+    expect(scopeEvent).toMatchObject({ reason: 'scope_unknown', category: 'resource_routing' });
+    expect(clientEvent).toMatchObject({ reason: 'invalid_client', category: 'runtime_config' });
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEventInput } from '../../audit/event.js';
+import { reasonInfo } from '../../audit/explain-reasons.js';
 import { verifySecret } from '../../crypto/secrets.js';
 import { isResourceId, normalizeResourceId } from '../../domain/ids.js';
 import type { App } from '../../domain/types.js';
@@ -90,7 +91,8 @@ export function tokenRoutes(app: FastifyInstance, ctx: ControlContext): void {
         request_id: request.id,
         decision: 'deny',
         reason: error.reason,
-        category: error.reason.startsWith('invalid_client') || error.reason === 'rate_limited' ? 'runtime_config' : error.error === 'invalid_target' ? 'resource_routing' : 'policy',
+        // One catalog decides the category, so `audit list` and `explain` always agree.
+        category: reasonInfo('token.denied', error.reason)?.category ?? 'policy',
         detail: { error: error.error, description: error.description, address },
         ...facts,
       });
