@@ -111,7 +111,7 @@ function readConfigFile(path: string): Record<string, unknown> {
     throw new CaracalError('CRC_CONFIG_INVALID', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
   try {
-    return parseToml(text) as Record<string, unknown>;
+    return parseToml(text);
   } catch (error) {
     const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
     throw new CaracalError('CRC_CONFIG_INVALID', `${path} is not valid TOML${where}: ${(error as Error).message.split('\n')[0]}`, {
