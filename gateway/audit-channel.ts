@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AuditEventInput } from '../core/audit/event.js';
 import { CaracalError } from '../core/errors.js';
+import type { SinkStatus } from '../core/audit/service-audit.js';
 import type { AuditWorkerData } from './audit-worker.js';
 
 /** What the audit thread last reported. */
@@ -10,6 +11,8 @@ export interface AuditChannelStats {
   readonly dropped: number;
   /** Events handed to the channel and not yet posted to the thread. */
   readonly pending: number;
+  /** The configured sinks' status (core/audit/service-audit.ts), as the thread last reported it. */
+  readonly sinks: readonly SinkStatus[];
 }
 
 /** The Gateway's side of the audit thread. */
@@ -38,7 +41,7 @@ export async function openAuditChannel(data: AuditWorkerData, onError: (message:
   const worker = new Worker(WORKER_URL, { workerData: data });
   let batch: AuditEventInput[] = [];
   let scheduled = false;
-  let last = { queued: 0, recorded: 0, dropped: 0 };
+  let last: { queued: number; recorded: number; dropped: number; sinks: readonly SinkStatus[] } = { queued: 0, recorded: 0, dropped: 0, sinks: [] };
   let closing: Promise<AuditChannelStats> | undefined;
 
   await new Promise<void>((resolve, reject) => {
@@ -53,7 +56,7 @@ export async function openAuditChannel(data: AuditWorkerData, onError: (message:
   worker.on('error', (error) => onError(`audit writer failed: ${error.message}`));
   worker.on('message', (message: { type: string; stats?: typeof last & { errors: string[] } }) => {
     if (message.type !== 'stats' || !message.stats) return;
-    last = { queued: message.stats.queued, recorded: message.stats.recorded, dropped: message.stats.dropped };
+    last = { queued: message.stats.queued, recorded: message.stats.recorded, dropped: message.stats.dropped, sinks: message.stats.sinks };
     for (const error of message.stats.errors) onError(error);
   });
 
@@ -81,7 +84,7 @@ export async function openAuditChannel(data: AuditWorkerData, onError: (message:
         post();
         worker.on('message', (message: { type: string; stats?: typeof last }) => {
           if (message.type !== 'closed') return;
-          if (message.stats) last = { queued: message.stats.queued, recorded: message.stats.recorded, dropped: message.stats.dropped };
+          if (message.stats) last = { queued: message.stats.queued, recorded: message.stats.recorded, dropped: message.stats.dropped, sinks: message.stats.sinks };
           void worker.terminate().then(() => resolve(stats()));
         });
         worker.once('exit', () => resolve(stats()));

@@ -43,7 +43,10 @@ const log = createAuditLog({
     if (errors.length < 20) errors.push(error.message);
   },
 });
-const stats = () => ({ ...log.stats(), errors: errors.splice(0) });
+const stats = () => {
+  const current = log.stats();
+  return { ...current, errors: errors.splice(0), sinks: audit.health(current) };
+};
 const timer = setInterval(() => port.postMessage({ type: 'stats', stats: stats() }), 500);
 port.postMessage({ type: 'ready' });
 

@@ -8,6 +8,7 @@ import type { ServeOptions } from '../core/plugin/types.js';
 import { createPolicyService } from '../core/policy/policy-service.js';
 import { untilSignal } from '../core/service/until-signal.js';
 import { openStore } from '../core/store/open-store.js';
+import { failingSinks } from '../core/audit/sink-status.js';
 import { openAuditChannel } from './audit-channel.js';
 import { CaracalError } from '../core/errors.js';
 import { createUpstreamAgent, defaultUpstreamLimits, type UpstreamLimits } from './forward.js';
@@ -73,6 +74,7 @@ export async function runGateway(cli: CliContext, options: ServeOptions): Promis
     observe: (outcome) => metrics.observe(outcome),
     metrics,
     maxHeaderBytes: MAX_HEADER_BYTES,
+    degraded: () => failingSinks(audit.stats().sinks),
   });
   server.listen(settings.gateway.port, settings.gateway.host);
   await once(server, 'listening');

@@ -14,6 +14,8 @@ export interface GatewayServerOptions extends PipelineDeps {
   readonly metrics: GatewayMetrics;
   /** Header block limit in bytes (DESIGN.md §5: 16 KiB). */
   readonly maxHeaderBytes: number;
+  /** The detail when ready but degraded (e.g. a failing audit sink): shown, never a 503. */
+  readonly degraded?: () => string | null;
 }
 
 /**
@@ -61,10 +63,12 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
 
 function serveOwn(url: string, res: ServerResponse, options: GatewayServerOptions): void {
   const path = url.split('?')[0];
-  if (path === '/_caracal/healthz') return json(res, 200, { ok: true });
+  const degraded = options.degraded?.() ?? null;
+  if (path === '/_caracal/healthz') return json(res, 200, degraded === null ? { ok: true } : { ok: true, detail: `healthy; ${degraded}` });
   if (path === '/_caracal/readyz') {
     const state = options.state();
-    return json(res, state.ready ? 200 : 503, { ok: state.ready, detail: state.detail });
+    const detail = state.ready && degraded !== null ? `${state.detail}; ${degraded}` : state.detail;
+    return json(res, state.ready ? 200 : 503, { ok: state.ready, detail });
   }
   if (path === '/_caracal/metrics') {
     void options.metrics.registry.metrics().then((text) => {

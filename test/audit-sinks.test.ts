@@ -150,6 +150,14 @@ describe('a webhook sink whose receiver fails, is slow, then recovers', () => {
     expect(ready.detail).toContain('audit sink webhook failing');
     const health = (await (await fetch(`${stack.controlUrl}/healthz`)).json()) as { ok: boolean; detail: string };
     expect(health.detail).toContain('audit sink webhook failing');
+    // The Gateway's audit thread has the same sinks and reports them the same way.
+    let gatewayReady = { ok: false, detail: '' };
+    await until('the Gateway to report the failing sink', async () => {
+      gatewayReady = (await (await fetch(`${stack.gatewayUrl}/_caracal/readyz`)).json()) as { ok: boolean; detail: string };
+      return gatewayReady.detail.includes('audit sink webhook failing');
+    });
+    expect(gatewayReady.ok).toBe(true);
+    expect(gatewayReady.detail).not.toContain('not-shown');
 
     // Slow: every delivery takes SLOW_MS.
     mode = 'slow';
