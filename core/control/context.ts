@@ -4,6 +4,7 @@ import type { SinkStatus } from '../audit/service-audit.js';
 import type { Subkeys } from '../crypto/master-key.js';
 import { createPolicyService, type PolicyService } from '../policy/policy-service.js';
 import type { Store } from '../store/store.js';
+import { createAuthRateLimiter, type AuthRateLimiter } from '../token/client-auth.js';
 import { createKeyManager, type KeyManager } from '../token/keys.js';
 import { createControlMetrics, type ControlMetrics } from './metrics.js';
 
@@ -28,6 +29,8 @@ export interface ControlContext extends ControlBase {
   /** Shared by the token service and key rotation, so a rotation is seen at once by the minting path. */
   readonly keys: KeyManager;
   readonly metrics: ControlMetrics;
+  /** Failed client authentications, shared by every endpoint that authenticates apps. */
+  readonly clientBrake: AuthRateLimiter;
 }
 
 /** Adds the policy service and the key manager to a base (keeping its getters, e.g. a late-bound issuer). */
@@ -36,6 +39,7 @@ export function createControlContext(base: ControlBase): ControlContext {
     policy: { value: createPolicyService(base.store), enumerable: true },
     keys: { value: createKeyManager({ store: base.store, sealKey: base.subkeys.seal }), enumerable: true },
     metrics: { value: createControlMetrics(), enumerable: true },
+    clientBrake: { value: createAuthRateLimiter(), enumerable: true },
   }) as ControlContext;
 }
 

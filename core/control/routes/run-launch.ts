@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { verifySecret } from '../../crypto/secrets.js';
 import { isResourceId, normalizeResourceId } from '../../domain/ids.js';
-import { createAuthRateLimiter, parseClientCredentials } from '../../token/client-auth.js';
+import { authenticateClient } from '../authenticate-client.js';
 import type { ControlContext } from '../context.js';
 
 /** What `caracal run` reports about a launch: the program's name only, never its arguments. */
@@ -25,25 +24,15 @@ const launchBody = z.strictObject({
  * Sent with the run's X-Request-Id, so the launch and the run's token mints share a request ID.
  */
 export function runLaunchRoutes(app: FastifyInstance, ctx: ControlContext): void {
-  // Its own brake: a wrong secret here counts as it does at the token endpoint.
-  const limiter = createAuthRateLimiter();
-
   app.post('/oauth2/run-launch', async (request: FastifyRequest, reply: FastifyReply) => {
     const fail = (status: number, error: string, description: string) => {
       if (status === 401) void reply.header('www-authenticate', 'Basic realm="caracal"');
       return reply.status(status).header('cache-control', 'no-store').send({ error, error_description: description, request_id: request.id });
     };
-    const client = parseClientCredentials({ authorization: request.headers.authorization });
-    if (!client.ok) return fail(client.status, client.error, client.message);
     const address = request.ip;
-    const limit = limiter.check(client.clientId, address);
-    if (!limit.allowed) return fail(429, 'invalid_client', `too many failed attempts; retry in ${limit.retryAfterSeconds} s`);
-    const record = await ctx.store.getAppById(client.clientId);
-    if (record === undefined || !verifySecret(client.clientSecret, record.secretHash, ctx.subkeys.secretHash)) {
-      limiter.recordFailure(client.clientId, address);
-      return fail(401, 'invalid_client', 'client authentication failed: unknown client or wrong secret');
-    }
-    if (record.disabled) return fail(400, 'unauthorized_client', `app ${record.id} is disabled`);
+    const client = await authenticateClient(ctx, { authorization: request.headers.authorization, address });
+    if (!client.ok) return fail(client.status, client.error, client.message);
+    const record = client.app;
     const parsed = launchBody.safeParse(request.body);
     if (!parsed.success) {
       return fail(400, 'invalid_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));

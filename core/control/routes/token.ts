@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEventInput } from '../../audit/event.js';
 import { reasonInfo } from '../../audit/explain-reasons.js';
-import { verifySecret } from '../../crypto/secrets.js';
 import { isResourceId, normalizeResourceId } from '../../domain/ids.js';
-import type { App } from '../../domain/types.js';
-import { createAuthRateLimiter, parseClientCredentials, type FormBody } from '../../token/client-auth.js';
+import type { FormBody } from '../../token/client-auth.js';
+import { authenticateClient } from '../authenticate-client.js';
 import { mintAccessToken } from '../../token/mint.js';
 import type { ControlContext } from '../context.js';
 
@@ -46,7 +45,6 @@ export function parseForm(text: string): Record<string, string | string[]> {
  * JWKS and the RFC 8414 metadata. Every mint, allowed or denied, is an audit event.
  */
 export function tokenRoutes(app: FastifyInstance, ctx: ControlContext): void {
-  const limiter = createAuthRateLimiter();
   const { policy, keys } = ctx;
 
   app.register((scope, _opts, done) => {
@@ -103,23 +101,10 @@ export function tokenRoutes(app: FastifyInstance, ctx: ControlContext): void {
       return denied(fail(400, 'invalid_request', 'invalid_request', `the token request must be ${FORM}`));
     }
     const body = request.body as FormBody;
-    const client = parseClientCredentials({ authorization: request.headers.authorization, body });
-    if (!client.ok) return denied(fail(client.status, client.error, client.error, client.message));
-    const limit = limiter.check(client.clientId, address);
-    if (!limit.allowed) {
-      return denied(fail(429, 'invalid_client', 'rate_limited', `too many failed attempts; retry in ${limit.retryAfterSeconds} s`), { app: client.clientId.slice(0, 64) });
-    }
-
-    const appRecord: App | undefined = await ctx.store.getAppById(client.clientId);
-    if (appRecord === undefined || !verifySecret(client.clientSecret, appRecord.secretHash, ctx.subkeys.secretHash)) {
-      limiter.recordFailure(client.clientId, address);
-      return denied(fail(401, 'invalid_client', 'invalid_client', 'client authentication failed: unknown client or wrong secret'), {
-        zone: appRecord?.zoneId ?? null,
-        app: appRecord?.id ?? null,
-      });
-    }
+    const client = await authenticateClient(ctx, { authorization: request.headers.authorization, body, address });
+    if (!client.ok) return denied(fail(client.status, client.error, client.reason, client.message), { zone: client.zone, app: client.app });
+    const appRecord = client.app;
     const facts = { zone: appRecord.zoneId, app: appRecord.id };
-    if (appRecord.disabled) return denied(fail(400, 'unauthorized_client', 'app_disabled', `app ${appRecord.id} is disabled`), facts);
 
     const grant = single(body.grant_type);
     if (grant === null || grant === undefined) return denied(fail(400, 'invalid_request', 'invalid_request', 'grant_type is required, exactly once'), facts);
