@@ -38,14 +38,16 @@ const EMPTY: Snapshot = { builtAt: 0, issuer: '', keys: new Map(), resources: ne
  * Keeps the Gateway's in-memory view of the store current: resources, apps, active policy
  * matchers, verification keys and revocations. The store's watch (PRAGMA data_version or
  * LISTEN/NOTIFY) triggers a reload, so changes reach the Gateway within a second; an unknown `kid`
- * triggers one too (throttled by the verifier). The request path only ever reads a snapshot.
+ * triggers one too (through `refresh`, throttled). The request path only ever reads a snapshot.
  */
 export async function createGatewayRuntime(options: { store: Store; policy: PolicyService; onError: (error: unknown) => void }): Promise<GatewayRuntime> {
   const { store, policy } = options;
   let snapshot = EMPTY;
   let detail = 'loading keys and policies';
   const revocations = createRevocationSet();
-  const makeVerifier = (issuer: string) => createTokenVerifier({ issuer, keys: () => snapshot.keys, onUnknownKid: () => void reload() });
+  // An unknown kid is handled by the pipeline (one throttled `refresh`, then verify again), so the
+  // verifier needs no reload callback of its own.
+  const makeVerifier = (issuer: string) => createTokenVerifier({ issuer, keys: () => snapshot.keys });
   let current: TokenVerifier = makeVerifier('');
   let reloading: Promise<void> | undefined;
   let again = false;
