@@ -4,7 +4,7 @@
  * plugin's hooks exactly as Caracal calls them. Plugins need not import it: a plain object with
  * the right shape is a plugin.
  */
-export { PLUGIN_API_VERSION, defineHooks, definePlugin } from './types.js';
+export { PLUGIN_API_VERSION, defineHooks, definePlugin, fieldApplies } from './types.js';
 export type {
   CommandContribution,
   Field,

@@ -34,8 +34,23 @@ export interface Field {
   readonly default?: FieldValue;
   /** The allowed values of a `choice`. */
   readonly choices?: readonly { readonly value: string; readonly label: string }[];
+  /**
+   * The field applies only when an earlier field of the scenario holds one of these values (e.g.
+   * `{ field: 'providerKind', in: ['oauth2-client-credentials'] }`): forms hide it otherwise,
+   * `caracal setup` refuses its flag, and `plan()` ignores a stale answer. `required` holds only
+   * while it applies. Absent: the field always applies.
+   */
+  readonly when?: { readonly field: string; readonly in: readonly string[] };
   /** Returns a message saying what is wrong and how to fix it, or undefined when valid. */
   validate?(value: FieldValue): string | undefined;
+}
+
+/** Whether a field applies to these answers: its `when`, if any, is met by the named field's answer or default. */
+export function fieldApplies(field: Pick<Field, 'when'>, input: ScenarioInput, steps: readonly ScenarioStep[]): boolean {
+  if (field.when === undefined) return true;
+  const name = field.when.field;
+  const value = input[name] ?? steps.flatMap((step) => step.fields).find((f) => f.name === name)?.default;
+  return typeof value === 'string' && field.when.in.includes(value);
 }
 
 /** One screen of guided setup. */
