@@ -7,6 +7,7 @@ import { internalHttpApiPlugin } from './scenario-internal-http-api/index.js';
 import { jsonlSinkPlugin } from './sink-jsonl/index.js';
 import { stdoutSinkPlugin } from './sink-stdout/index.js';
 import { webhookSinkPlugin } from './sink-webhook/index.js';
+import { consolePlugin } from '../tui/plugin.js';
 
 /**
  * The built-in plugins, in load order. Each is cheap to import: heavy modules (fastify, undici,
@@ -21,4 +22,5 @@ export const builtinPlugins: readonly Plugin[] = [
   jsonlSinkPlugin,
   stdoutSinkPlugin,
   webhookSinkPlugin,
+  consolePlugin,
 ];
