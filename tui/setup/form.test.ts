@@ -11,6 +11,7 @@ import {
   isComplete,
   moveFocus,
   nextPage,
+  pageFields,
   previousPage,
   progress,
   reviewOf,
@@ -22,7 +23,7 @@ import {
 } from './form.js';
 
 /** Types text into the focused field one key at a time, as the view does. */
-const typeText = (form: SetupForm, text: string) => [...text].reduce((f, ch) => editText(f, { ch, name: ch }), form);
+const typeText = (form: SetupForm, text: string) => [...text].reduce((f, ch) => editText(f, { ch, full: ch }), form);
 
 /** A plugin-style scenario with every field kind, a conditional answer, and no Review step of its own. */
 const kitchenSink: ScenarioContribution = {
@@ -34,11 +35,17 @@ const kitchenSink: ScenarioContribution = {
       id: 'provider',
       title: 'Provider',
       fields: [
-        { name: 'kind', label: 'Kind', help: 'how the upstream authenticates', kind: 'choice', required: true, choices: [{ value: 'api-key', label: 'API key' }, { value: 'bearer', label: 'Bearer token' }] },
+        { name: 'kind', label: 'Kind', help: 'how the upstream authenticates', kind: 'choice', required: true, choices: [{ value: 'api-key', label: 'API key' }, { value: 'bearer', label: 'Bearer token' }, { value: 'oauth2', label: 'OAuth' }] },
         { name: 'credential', label: 'Credential', help: 'the upstream secret', kind: 'secret', required: true },
         { name: 'hosts', label: 'Allowed hosts', help: 'comma-separated', kind: 'list', required: false, default: ['a.example', 'b.example'] },
         { name: 'verbose', label: 'Verbose', help: 'say more', kind: 'boolean', required: false },
+        { name: 'header', label: 'Header', help: 'api-key only', kind: 'text', required: true, when: { field: 'kind', in: ['api-key'] } },
       ],
+    },
+    {
+      id: 'oauth',
+      title: 'OAuth',
+      fields: [{ name: 'tokenUrl', label: 'Token URL', help: 'oauth only', kind: 'text', required: true, when: { field: 'kind', in: ['oauth2'] } }],
     },
   ],
   plan: (input) => ({
@@ -63,23 +70,33 @@ describe('guided setup form: pages and defaults', () => {
 
   it('adds a Review page with the write-profile option when the scenario has neither', () => {
     const form = createSetupForm(kitchenSink);
-    expect(form.pages.map((p) => [p.id, p.review])).toEqual([['provider', false], ['review', true]]);
-    expect(form.pages[1]?.fields.map((f) => f.name)).toEqual(['writeProfile']);
+    expect(form.pages.map((p) => [p.id, p.review])).toEqual([['provider', false], ['oauth', false], ['review', true]]);
+    expect(form.pages[2]?.fields.map((f) => f.name)).toEqual(['writeProfile']);
     // A list default is shown as the text one would type.
     expect(form.values.hosts).toBe('a.example, b.example');
   });
 });
 
 describe('guided setup form: editing', () => {
-  it('types printable keys into text fields; backspace and Ctrl-U edit; control keys are not input', () => {
+  it('edits text fields with the line editor (cursor at the end of the default); enter, tab and escape are not input', () => {
     let form = createSetupForm(internalHttpApiScenario);
-    form = editText(form, { name: 'u', ctrl: true });
-    form = typeText(form, 'prod!');
-    form = editText(form, { name: 'backspace' });
-    form = editText(form, { ch: '\r', name: 'enter' });
-    form = editText(form, { ch: '\t', name: 'tab' });
-    form = editText(form, { ch: '\x1b', name: 'escape' });
+    expect(form.cursor).toBe('local'.length);
+    form = editText(form, { full: 'C-u' });
+    form = typeText(form, 'prd!');
+    form = editText(form, { full: 'backspace' });
+    form = editText(form, { full: 'left' });
+    form = typeText(form, 'o');
+    form = editText(form, { ch: '\r', full: 'enter' });
+    form = editText(form, { ch: '\t', full: 'tab' });
+    form = editText(form, { ch: '\x1b', full: 'escape' });
     expect(form.values.zone).toBe('prod');
+    expect(form.cursor).toBe(3);
+  });
+
+  it('puts the cursor at the end of the answer of each field it moves to', () => {
+    const form = moveFocus(nextPage(nextPage(setValue(createSetupForm(internalHttpApiScenario), 'resource', 'billing-api'))), 1);
+    expect(currentField(form)?.name).toBe('scopes');
+    expect(moveFocus(form, -1).cursor).toBe('billing-api'.length);
   });
 
   it('keeps q, :, / and ? as text in a text field (they are commands elsewhere)', () => {
@@ -92,10 +109,10 @@ describe('guided setup form: editing', () => {
     expect(form.values.kind).toBe('');
     form = cycleChoice(form, 1);
     expect(form.values.kind).toBe('api-key');
-    form = cycleChoice(cycleChoice(form, 1), 1);
+    form = cycleChoice(cycleChoice(cycleChoice(form, 1), 1), 1);
     expect(form.values.kind).toBe('api-key');
     form = cycleChoice(form, -1);
-    expect(form.values.kind).toBe('bearer');
+    expect(form.values.kind).toBe('oauth2');
     form = moveFocus(moveFocus(moveFocus(form, 1), 1), 1);
     expect(currentField(form)?.name).toBe('verbose');
     expect(toggle(form).values.verbose).toBe(true);
@@ -136,7 +153,7 @@ describe('guided setup form: validation in place', () => {
 
   it('refuses a choice that is not one of the choices, and a required secret left empty', () => {
     const [kind, credential] = kitchenSink.steps[0]?.fields ?? [];
-    expect(kind && fieldProblem(kind, 'basic')).toBe('choose one of api-key, bearer');
+    expect(kind && fieldProblem(kind, 'basic')).toBe('choose one of api-key, bearer, oauth2');
     expect(credential && fieldProblem(credential, '   ')).toMatch(/Credential is required/);
   });
 
@@ -145,6 +162,33 @@ describe('guided setup form: validation in place', () => {
     expect(previousPage(first)).toBe(first);
     const second = nextPage(setValue(first, 'zone', 'kept'));
     expect(previousPage(second)).toMatchObject({ page: 0, values: { zone: 'kept' } });
+  });
+});
+
+describe('guided setup form: fields that apply only to some answers (when)', () => {
+  const answered = (kind: string) => setValue(setValue(createSetupForm(kitchenSink), 'kind', kind), 'credential', ' s3cret ');
+
+  it('shows a conditional field only while the answer it depends on holds, and requires it only then', () => {
+    expect(pageFields(answered('api-key')).map((f) => f.name)).toContain('header');
+    const bearer = answered('bearer');
+    expect(pageFields(bearer).map((f) => f.name)).toEqual(['kind', 'credential', 'hosts', 'verbose']);
+    expect(nextPage(setValue(answered('api-key'), 'header', '')).errors.header).toMatch(/Header is required/);
+    expect(nextPage(bearer).errors).toEqual({});
+  });
+
+  it('skips a step left without fields, both ways, and does not count it', () => {
+    const review = nextPage(answered('bearer'));
+    expect(currentPage(review).id).toBe('review');
+    expect(progress(review)).toBe('Step 2 of 2');
+    expect(currentPage(previousPage(review)).id).toBe('provider');
+    const oauth = nextPage(answered('oauth2'));
+    expect(currentPage(oauth).id).toBe('oauth');
+    expect(progress(oauth)).toBe('Step 2 of 3');
+  });
+
+  it('passes on no stale answer of a field that no longer applies; a secret is kept as typed', () => {
+    const form = setValue(setValue(answered('api-key'), 'header', 'X-Api-Key'), 'kind', 'bearer');
+    expect(scenarioInput(form)).toEqual({ kind: 'bearer', credential: ' s3cret ', hosts: ['a.example', 'b.example'], verbose: false, writeProfile: false });
   });
 });
 

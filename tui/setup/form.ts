@@ -1,12 +1,15 @@
 import { toCaracalError } from '../../core/errors.js';
-import type { Field, FieldValue, PlannedObject, ScenarioContribution, ScenarioInput, ScenarioPlan } from '../../core/plugin/types.js';
+import { fieldApplies, type Field, type FieldValue, type PlannedObject, type ScenarioContribution, type ScenarioInput, type ScenarioPlan } from '../../core/plugin/types.js';
 import type { PolicyRule } from '../../core/policy/types.js';
+import { applyKey, type KeyEvent } from '../line-input.js';
 
 /**
  * The guided setup's form (DESIGN.md §1, §10): walks any scenario's steps, holds the answers as
  * typed, validates each field with the scenario's own validator, and ends on a Review page built
  * from the scenario's pure `plan()`. Pure: no blessed, no I/O; the view (setup-view.ts) renders
- * it and feeds it keys. A secret answer lives only in this in-memory value.
+ * it and feeds it keys. A secret answer lives only in this in-memory value. A field whose `when`
+ * is not met by the answers so far is hidden, not checked and not passed on; a step left with no
+ * field is skipped (as the walkthrough skips Provider for an internal API).
  */
 
 /** One page of the form: a scenario step, or the Review page (always last). */
@@ -27,6 +30,8 @@ export interface SetupForm {
   readonly page: number;
   /** Index into the current page's fields. */
   readonly focus: number;
+  /** The text cursor in the focused field (text, secret and list fields). */
+  readonly cursor: number;
   readonly values: Readonly<Record<string, FormValue>>;
   /** Validation messages shown under their fields; cleared as soon as the answer is fixed. */
   readonly errors: Readonly<Record<string, string>>;
@@ -41,13 +46,6 @@ export const WRITE_PROFILE_FIELD: Field = {
   required: false,
   default: false,
 };
-
-/** A key as the view reports it: the character typed, if any, and blessed's key name. */
-export interface TypedKey {
-  readonly ch?: string | undefined;
-  readonly name?: string | undefined;
-  readonly ctrl?: boolean | undefined;
-}
 
 /** The pages of a scenario: its steps, with its `review` step (or a new one) last, holding the write-profile option. */
 function pagesOf(scenario: ScenarioContribution): FormPage[] {
@@ -72,7 +70,14 @@ export function createSetupForm(scenario: ScenarioContribution): SetupForm {
   const pages = pagesOf(scenario);
   const values: Record<string, FormValue> = {};
   for (const field of pages.flatMap((p) => p.fields)) values[field.name] = initialValue(field);
-  return { scenario, pages, page: 0, focus: 0, values, errors: {} };
+  return atField({ scenario, pages, page: 0, focus: 0, cursor: 0, values, errors: {} }, 0, 0);
+}
+
+/** The form with `focus` on a page's field, the text cursor at the end of its answer. */
+function atField(form: SetupForm, page: number, focus: number): SetupForm {
+  const field = pageFields(form, page)[focus];
+  const value = field === undefined ? undefined : form.values[field.name];
+  return { ...form, page, focus, cursor: typeof value === 'string' ? value.length : 0 };
 }
 
 /** The page shown now. */
@@ -80,14 +85,31 @@ export function currentPage(form: SetupForm): FormPage {
   return form.pages[form.page] ?? (form.pages.at(-1) as FormPage);
 }
 
-/** The focused field, if the page has any. */
-export function currentField(form: SetupForm): Field | undefined {
-  return currentPage(form).fields[form.focus];
+/** Every answer typed as the scenario takes it, applicable or not (what `when` conditions read). */
+function allAnswers(form: SetupForm): ScenarioInput {
+  const input: Record<string, FieldValue> = {};
+  for (const field of form.pages.flatMap((p) => p.fields)) {
+    const value = typedValue(field, form.values[field.name]);
+    if (value !== undefined) input[field.name] = value;
+  }
+  return input;
 }
 
-/** "Step 2 of 5", for the view's heading. */
+/** The fields of a page (default: the current one) that apply to the answers so far. */
+export function pageFields(form: SetupForm, page = form.page): readonly Field[] {
+  const answers = allAnswers(form);
+  return (form.pages[page]?.fields ?? []).filter((f) => fieldApplies(f, answers, form.scenario.steps));
+}
+
+/** The focused field, if the page has any. */
+export function currentField(form: SetupForm): Field | undefined {
+  return pageFields(form)[form.focus];
+}
+
+/** "Step 2 of 5", for the view's heading (steps skipped for these answers are not counted). */
 export function progress(form: SetupForm): string {
-  return `Step ${form.page + 1} of ${form.pages.length}`;
+  const shown = form.pages.map((page, i) => (page.review || pageFields(form, i).length > 0 ? i : -1)).filter((i) => i !== -1);
+  return `Step ${shown.filter((i) => i <= form.page).length} of ${shown.length}`;
 }
 
 /** The typed value the scenario receives for an answer; undefined when left empty. */
@@ -98,6 +120,8 @@ export function typedValue(field: Field, value: FormValue | undefined): FieldVal
     const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
     return items.length === 0 ? undefined : items;
   }
+  // A secret is taken as typed (as `caracal setup` keeps the spaces of a secret file's line); only blank is empty.
+  if (field.kind === 'secret') return value.trim() === '' ? undefined : value;
   const text = value.trim();
   return text === '' ? undefined : text;
 }
@@ -133,19 +157,16 @@ export function isTextField(field: Field | undefined): boolean {
 }
 
 /**
- * Edits the focused text field with one key: a printable character is appended, backspace
- * removes the last one, Ctrl-U clears the field. Returns the form unchanged for any other key.
+ * Edits the focused text field with one key through the console's line editor (typing, backspace,
+ * arrows, Ctrl-U…). Keys that are not editing (enter, escape, tab) leave the form unchanged.
  */
-export function editText(form: SetupForm, key: TypedKey): SetupForm {
+export function editText(form: SetupForm, key: KeyEvent): SetupForm {
   const field = currentField(form);
-  if (!isTextField(field) || field === undefined) return form;
-  const value = typeof form.values[field.name] === 'string' ? (form.values[field.name] as string) : '';
-  if (key.name === 'backspace') return setValue(form, field.name, [...value].slice(0, -1).join(''));
-  if (key.ctrl === true && key.name === 'u') return setValue(form, field.name, '');
-  const ch = key.ch;
-  // Printable only: control characters (enter, tab, escape…) are navigation, never input.
-  if (ch === undefined || key.ctrl === true || !/^[^\p{Cc}]+$/u.test(ch)) return form;
-  return setValue(form, field.name, value + ch);
+  if (field === undefined || !isTextField(field)) return form;
+  const value = form.values[field.name];
+  const result = applyKey({ text: typeof value === 'string' ? value : '', cursor: form.cursor }, key);
+  if (result.kind !== 'edit') return form;
+  return { ...setValue(form, field.name, result.state.text), cursor: result.state.cursor };
 }
 
 /** Flips the focused boolean field. */
@@ -167,11 +188,11 @@ export function cycleChoice(form: SetupForm, delta: 1 | -1): SetupForm {
 
 /** Moves the focus to the next (+1) or previous (-1) field of the page; the field left is checked. */
 export function moveFocus(form: SetupForm, delta: 1 | -1): SetupForm {
-  const fields = currentPage(form).fields;
+  const fields = pageFields(form);
   if (fields.length === 0) return form;
   const left = fields[form.focus];
   const checked = left === undefined ? form : withError(form, left);
-  return { ...checked, focus: Math.min(fields.length - 1, Math.max(0, form.focus + delta)) };
+  return atField(checked, form.page, Math.min(fields.length - 1, Math.max(0, form.focus + delta)));
 }
 
 /**
@@ -180,33 +201,33 @@ export function moveFocus(form: SetupForm, delta: 1 | -1): SetupForm {
  * runs the setup from there).
  */
 export function nextPage(form: SetupForm): SetupForm {
-  const fields = currentPage(form).fields;
+  const fields = pageFields(form);
   let checked = form;
   for (const field of fields) checked = withError(checked, field);
   const firstBad = fields.findIndex((f) => checked.errors[f.name] !== undefined);
-  if (firstBad !== -1) return { ...checked, focus: firstBad };
-  if (form.page >= form.pages.length - 1) return checked;
-  return { ...checked, page: form.page + 1, focus: 0 };
+  if (firstBad !== -1) return atField(checked, form.page, firstBad);
+  let page = form.page + 1;
+  while (page < form.pages.length - 1 && pageFields(checked, page).length === 0) page++;
+  return page >= form.pages.length ? checked : atField(checked, page, 0);
 }
 
-/** Goes back one page (answers are kept); on the first page nothing changes. */
+/** Goes back one page with something to answer (answers are kept); on the first page nothing changes. */
 export function previousPage(form: SetupForm): SetupForm {
-  return form.page === 0 ? form : { ...form, page: form.page - 1, focus: 0 };
+  let page = form.page - 1;
+  while (page > 0 && pageFields(form, page).length === 0) page--;
+  return page < 0 ? form : atField(form, page, 0);
 }
 
-/** Whether every page's answers are acceptable (what running the setup needs). */
+/** Whether every applicable answer is acceptable (what running the setup needs). */
 export function isComplete(form: SetupForm): boolean {
-  return form.pages.every((page) => page.fields.every((f) => fieldProblem(f, form.values[f.name]) === undefined));
+  return form.pages.every((_page, i) => pageFields(form, i).every((f) => fieldProblem(f, form.values[f.name]) === undefined));
 }
 
-/** The answers as the scenario's `plan()` and `runSetup` take them (empty answers left out, so defaults apply). */
+/** The answers as the scenario's `plan()` and `runSetup` take them: applicable and non-empty only, so defaults apply. */
 export function scenarioInput(form: SetupForm): ScenarioInput {
-  const input: Record<string, FieldValue> = {};
-  for (const field of form.pages.flatMap((p) => p.fields)) {
-    const value = typedValue(field, form.values[field.name]);
-    if (value !== undefined) input[field.name] = value;
-  }
-  return input;
+  const answers = allAnswers(form);
+  const applicable = new Set(form.pages.flatMap((_page, i) => pageFields(form, i)).map((f) => f.name));
+  return Object.fromEntries(Object.entries(answers).filter(([name]) => applicable.has(name)));
 }
 
 /** Whether the Review option to write the profile and secret file is on. */
