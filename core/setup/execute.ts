@@ -2,6 +2,7 @@ import type { AdminClient, ProviderInput } from '../control/admin-client.js';
 import { CaracalError, isCaracalError, toCaracalError } from '../errors.js';
 import type { PlannedObject, PlannedObjectKind, ScenarioPlan } from '../plugin/types.js';
 import { buildStarterPolicy } from '../policy/starter.js';
+import { canonicalJson } from '../audit/chain.js';
 
 /**
  * Runs a scenario plan against the control plane through the admin API, in the plan's order.
@@ -61,6 +62,12 @@ export async function preflight(client: AdminClient, plan: ScenarioPlan, options
   const zone = typeof zoneSpec?.name === 'string' ? await find(() => client.zones.get(zoneSpec.name as string)) : undefined;
   const app = zone !== undefined && typeof appSpec?.name === 'string' ? await find(() => client.apps.get(zone.id, appSpec.name as string)) : undefined;
   if (app !== undefined && !options.rotateSecret) throw appExists(zone?.name ?? '', app.name, app.id);
+  // A provider planned without credentials (a re-run keeping them) must exist already.
+  for (const provider of plan.objects.filter((o) => o.kind === 'provider' && o.spec.credentials === undefined)) {
+    const name = String(provider.spec.name);
+    const found = zone === undefined ? undefined : await find(() => client.providers.get(zone.id, name));
+    if (found === undefined) throw credentialNeeded(name, zone?.name ?? String(zoneSpec?.name));
+  }
   return { zoneId: zone?.id ?? null, appId: app?.id ?? null };
 }
 
@@ -189,12 +196,39 @@ async function ensureResource(client: AdminClient, zone: string, spec: Spec): Pr
   return { id: created.id, name: created.name, action: 'created' };
 }
 
+/** A planned provider: `credentials` may be absent on a re-run, to keep the stored ones. */
+type ProviderSpec = Omit<ProviderInput, 'credentials'> & { readonly credentials?: ProviderInput['credentials'] };
+
+/**
+ * Creates the provider, or brings the existing one of that name in line with the plan: its
+ * config is updated when it differs, and its credentials are replaced when the plan carries new
+ * ones (they are write-only, so there is nothing to compare). Another kind is a conflict: the
+ * kind decides what the credentials are, and other resources may rely on it.
+ */
 async function ensureProvider(client: AdminClient, zone: string, spec: Spec): Promise<Omit<ExecutedObject, 'kind' | 'ref'>> {
-  const input = spec as unknown as ProviderInput;
+  const input = spec as unknown as ProviderSpec;
   const existing = await find(() => client.providers.get(zone, input.name));
-  if (existing !== undefined) return { id: existing.id, name: existing.name, action: 'reused' };
-  const created = await client.providers.create(zone, { name: input.name, kind: input.kind, credentials: input.credentials, ...(input.config === undefined ? {} : { config: input.config }) });
-  return { id: created.id, name: created.name, action: 'created' };
+  if (existing === undefined) {
+    if (input.credentials === undefined) throw credentialNeeded(input.name, zone);
+    const created = await client.providers.create(zone, { name: input.name, kind: input.kind, credentials: input.credentials, ...(input.config === undefined ? {} : { config: input.config }) });
+    return { id: created.id, name: created.name, action: 'created' };
+  }
+  if (existing.kind !== input.kind) {
+    throw new CaracalError('CRC_CONFLICT', `provider "${existing.name}" (${existing.id}) already exists in this zone as kind ${existing.kind}, not ${input.kind}`, {
+      hint: `choose another provider name (--provider-name), or delete it first: caracal providers delete ${existing.id} --zone ${zone}`,
+    });
+  }
+  const reconfigure = input.config !== undefined && canonicalJson(input.config) !== canonicalJson(existing.config);
+  if (reconfigure) await client.providers.update(zone, existing.id, { config: input.config });
+  if (input.credentials !== undefined) await client.providers.replaceCredentials(zone, existing.id, input.credentials);
+  const action: ObjectAction = reconfigure ? 'updated' : input.credentials !== undefined ? 'rotated' : 'reused';
+  return { id: existing.id, name: existing.name, action };
+}
+
+function credentialNeeded(name: string, zone: string): CaracalError {
+  return new CaracalError('CRC_USAGE', `provider "${name}" does not exist in zone ${zone} yet, so setup needs its credential`, {
+    hint: 'give it with --credential-file PATH (or --credential-file - to read stdin); docs/third-party.md shows the format of each kind',
+  });
 }
 
 async function ensurePolicy(client: AdminClient, zone: string, spec: Spec): Promise<Omit<ExecutedObject, 'kind' | 'ref'>> {

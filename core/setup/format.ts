@@ -16,6 +16,7 @@ export function formatSetupResult(result: SetupResult, paint: (color: Color, tex
     ['zone ID', result.zone_id],
     ['app ID', result.application_id],
     ['resource ID', result.resource_id],
+    ...(result.provider_id === null ? [] : [['provider ID', `${result.provider_id}  ${paint('gray', '(its credential is stored sealed and never shown)')}`] as [string, string]]),
     ['client secret', `${result.client_secret}  ${paint('yellow', '(shown only this once)')}`],
     ['policy set', result.policy_set_id === null ? paint('red', 'none active: every token request is refused') : `${result.policy_set_id} version ${result.policy_set_version} (active)`],
     ['profile', `${result.profile_path}${result.profile_written ? '' : paint('yellow', '  (not written: pass --write-profile)')}`],

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { CaracalError } from '../errors.js';
-import type { Field, FieldValue, ScenarioContribution, ScenarioInput } from '../plugin/types.js';
+import { fieldApplies, type Field, type FieldValue, type ScenarioContribution, type ScenarioInput } from '../plugin/types.js';
 
 /** The `caracal setup` flag of a field: `writeProfile` → `--write-profile`; a secret is read from `--<name>-file`. */
 export function fieldFlag(field: Pick<Field, 'name' | 'kind'>): string {
@@ -19,8 +19,9 @@ export type Prompt = (field: Field) => Promise<string>;
 /**
  * Turns `caracal setup` flags into the scenario's input: each field from its flag, else asked on a
  * terminal (`prompt`) when it is required and has no default, else reported missing, all at once,
- * by flag. Every value given is checked by the field's own validator. A secret field is read
- * from the file its flag names (`-` for stdin), never from argv.
+ * by flag. Every value given is checked by the field's own validator. A field whose `when` is not
+ * met (e.g. --token-url for an api-key provider) is neither asked nor accepted. A secret field is
+ * read from the file its flag names (`-` for stdin), never from argv.
  */
 export async function collectInput(
   scenario: ScenarioContribution,
@@ -33,6 +34,11 @@ export async function collectInput(
   for (const step of scenario.steps) {
     for (const field of step.fields) {
       const flag = fieldFlag(field);
+      if (!fieldApplies(field, input, scenario.steps)) {
+        const refusal = given(flags[flagKey(flag)]) ? notApplicable(field, flag, scenario, input) : undefined;
+        if (refusal !== undefined) throw refusal;
+        continue;
+      }
       let value = toValue(field, flags[flagKey(flag)], readStdin);
       if (value === undefined && field.required && field.default === undefined) {
         if (prompt === undefined || field.kind === 'secret') {
@@ -60,26 +66,59 @@ export async function collectInput(
   return input;
 }
 
-function toValue(field: Field, given: unknown, readStdin: () => string): FieldValue | undefined {
-  if (given === undefined || given === null || given === '') return undefined;
-  if (field.kind === 'boolean') return given === true || given === 'true' || given === 'yes' || given === 'y';
+const given = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
+
+/** The refusal of a flag whose field does not apply; none while the field it depends on is still unanswered (that one is reported missing). */
+function notApplicable(field: Field, flag: string, scenario: ScenarioContribution, input: ScenarioInput): CaracalError | undefined {
+  const when = field.when as NonNullable<Field['when']>;
+  const on = scenario.steps.flatMap((step) => step.fields).find((f) => f.name === when.field);
+  if ((input[when.field] ?? on?.default) === undefined) return undefined;
+  const onFlag = on === undefined ? when.field : `--${fieldFlag(on)}`;
+  return new CaracalError('CRC_USAGE', `--${flag} applies only when ${onFlag} is ${when.in.join(' or ')}`, { hint: `drop --${flag}, or choose ${onFlag} ${when.in[0] ?? ''}` });
+}
+
+function toValue(field: Field, value: unknown, readStdin: () => string): FieldValue | undefined {
+  if (!given(value)) return undefined;
+  if (field.kind === 'boolean') return value === true || value === 'true' || value === 'yes' || value === 'y';
   // Commander gives strings (and booleans for switches); anything else is not a field value.
-  const raw: string | readonly string[] = Array.isArray(given) ? given.map((v) => String(v)) : typeof given === 'string' ? given : JSON.stringify(given);
+  const raw: string | readonly string[] = Array.isArray(value) ? value.map((v) => String(v)) : typeof value === 'string' ? value : JSON.stringify(value);
   if (field.kind === 'list') {
     const items = (typeof raw === 'string' ? raw.split(',') : raw).map((s) => s.trim()).filter((s) => s !== '');
     return items.length === 0 ? undefined : items;
   }
   if (field.kind === 'secret') {
     const path = typeof raw === 'string' ? raw : raw.join(',');
-    let text: string;
-    try {
-      text = path === '-' ? readStdin() : readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new CaracalError('CRC_USAGE', `--${fieldFlag(field)}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-    }
-    const secret = text.trim();
+    // One line: the line end an editor or `echo` adds is not part of the secret; other spaces are.
+    const secret = (path === '-' ? readStdin() : readSecretInput(`--${fieldFlag(field)}`, path)).replace(/(?:\r?\n)+$/, '');
     return secret === '' ? undefined : secret;
   }
   const text = (typeof raw === 'string' ? raw : raw.join(',')).trim();
   return text === '' ? undefined : text;
+}
+
+/**
+ * Reads a file holding a secret, refusing (on POSIX) a regular file that other users may read or
+ * write: its secret is exposed already, and the fix (chmod 600, or stdin) is one command. Pipes
+ * and other non-regular files (`--credential-file <(pass show key)`) are read as they are. The
+ * file is checked through the descriptor it is read from, so it cannot be swapped in between.
+ */
+export function readSecretInput(flag: string, path: string, platform: NodeJS.Platform = process.platform): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY);
+  } catch (error) {
+    throw new CaracalError('CRC_USAGE', `${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error, hint: `give a readable file, or - to read the secret from stdin` });
+  }
+  try {
+    const stat = fstatSync(fd);
+    const mode = stat.mode & 0o777;
+    if (platform !== 'win32' && stat.isFile() && (mode & 0o077) !== 0) {
+      throw new CaracalError('CRC_USAGE', `${flag}: ${path} is accessible to other users (mode ${mode.toString(8).padStart(4, '0')}); refusing to read a secret from it`, {
+        hint: `make it owner-only (chmod 600 '${path}'), or pipe the secret in with ${flag} -`,
+      });
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }

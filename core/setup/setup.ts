@@ -29,7 +29,7 @@ export interface SetupOptions {
 
 /**
  * The result of `caracal setup` (DESIGN.md §1): the keys of the `--json` contract, plus
- * `profile_written`, `objects` and `reused`. `client_secret` is shown this once.
+ * `provider_id`, `profile_written`, `objects` and `reused`. `client_secret` is shown this once.
  */
 export interface SetupResult {
   readonly scenario: string;
@@ -38,6 +38,8 @@ export interface SetupResult {
   readonly application_id: string;
   readonly application_name: string;
   readonly resource_id: string;
+  /** The provider whose credential the Gateway injects (third-party scenarios), else null. */
+  readonly provider_id: string | null;
   readonly client_secret: string;
   readonly policy_set_id: string | null;
   readonly policy_set_version: number | null;
@@ -105,6 +107,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     application_id: executed.app.id,
     application_name: executed.app.name,
     resource_id: first.resource,
+    provider_id: executed.objects.find((o) => o.kind === 'provider')?.id ?? null,
     client_secret: executed.clientSecret,
     policy_set_id: executed.activePolicySet?.id ?? null,
     policy_set_version: executed.activePolicySet?.version ?? null,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CaracalError } from '../../errors.js';
 import type { CommandContribution, Field, ScenarioContribution } from '../../plugin/types.js';
-import { fieldFlag } from '../../setup/inputs.js';
+import { fieldFlag, flagKey } from '../../setup/inputs.js';
 import type { CliContext } from '../context.js';
 
 type SetupFlags = Record<string, unknown> & {
@@ -45,8 +45,10 @@ export const setupCommand: CommandContribution = {
     }
     command.addHelpText('after', `\nScenarios: ${scenarios.map((s) => `${s.id} (${s.title})`).join(', ') || 'none installed'}`);
     command.action(async (flags: SetupFlags) => {
+      const scenario = findScenario(scenarios, flags.scenario ?? DEFAULT_SCENARIO);
+      refuseForeignFlags(scenarios, scenario, flags);
       const { runSetupCommand } = await import('../../setup/command.js');
-      await runSetupCommand(cli, findScenario(scenarios, flags.scenario ?? DEFAULT_SCENARIO), flags);
+      await runSetupCommand(cli, scenario, flags);
     });
   },
 };
@@ -57,6 +59,19 @@ function findScenario(scenarios: readonly ScenarioContribution[], id: string): S
     throw new CaracalError('CRC_USAGE', `no scenario "${id}"`, { hint: `installed scenarios: ${scenarios.map((s) => s.id).join(', ') || 'none'}` });
   }
   return scenario;
+}
+
+/** A flag of another scenario's field would be silently ignored: refuse it, naming its scenario. */
+function refuseForeignFlags(scenarios: readonly ScenarioContribution[], scenario: ScenarioContribution, flags: SetupFlags): void {
+  const own = new Set(scenario.steps.flatMap((step) => step.fields).map((field) => fieldFlag(field)));
+  for (const other of scenarios) {
+    for (const flag of other.steps.flatMap((step) => step.fields).map((field) => fieldFlag(field))) {
+      if (own.has(flag) || flags[flagKey(flag)] === undefined) continue;
+      throw new CaracalError('CRC_USAGE', `--${flag} is not a flag of scenario ${scenario.id} (it belongs to ${other.id})`, {
+        hint: `drop --${flag}, or run --scenario ${other.id}`,
+      });
+    }
+  }
 }
 
 function addFieldOption(command: Command, field: Field, seen: Set<string>, scenario: string): void {
