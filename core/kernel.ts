@@ -6,6 +6,7 @@ import { homePaths, type HomePaths } from './config/paths.js';
 import type { Settings } from './config/settings.js';
 import { deriveSubkeys, loadMasterKey, type Subkeys } from './crypto/master-key.js';
 import { CaracalError } from './errors.js';
+import type { SinkContribution } from './plugin/types.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -27,10 +28,11 @@ export interface Kernel {
 /**
  * Opens the kernel of a service process: the home (created 0700 when missing), the store, the
  * master key's subkeys and the audit log with the ledger as its primary (signed checkpoints) and
- * the sinks `[[audit.sinks]]` configures (core/audit/service-audit.ts). A failure closes what
+ * the sinks `[[audit.sinks]]` configures (core/audit/service-audit.ts), of the given sink types
+ * (the loaded plugins' contributions; absent: loaded from the home). A failure closes what
  * was opened and throws one clear error; nothing stored is touched.
  */
-export async function openKernel(settings: Settings, onAuditError: (error: CaracalError) => void, service = 'control'): Promise<Kernel> {
+export async function openKernel(settings: Settings, onAuditError: (error: CaracalError) => void, service = 'control', sinkTypes?: readonly SinkContribution[]): Promise<Kernel> {
   const paths = homePaths(settings.home);
   try {
     mkdirSync(paths.home, { recursive: true, mode: 0o700 });
@@ -43,7 +45,7 @@ export async function openKernel(settings: Settings, onAuditError: (error: Carac
   const store = await openStore({ home: settings.home, databaseUrl: settings.database_url });
   try {
     const subkeys = deriveSubkeys(loadMasterKey(paths));
-    const serviceAudit = await openServiceAudit({ store, settings, service, onError: onAuditError });
+    const serviceAudit = await openServiceAudit({ store, settings, service, onError: onAuditError, ...(sinkTypes === undefined ? {} : { types: sinkTypes }) });
     const audit = serviceAudit.log;
     return {
       settings,

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { clientResponseHeaders } from './headers.js';
 import type { RefusalReason } from './refusals.js';
 
@@ -18,18 +18,6 @@ export const defaultUpstreamLimits: UpstreamLimits = {
   idleTimeoutMs: 60_000,
   connectionsPerOrigin: 256,
 };
-
-/** The keep-alive pools to every upstream origin. */
-export function createUpstreamAgent(limits: UpstreamLimits = defaultUpstreamLimits): Agent {
-  return new Agent({
-    connect: { timeout: limits.connectTimeoutMs },
-    headersTimeout: limits.headersTimeoutMs,
-    bodyTimeout: limits.idleTimeoutMs,
-    connections: limits.connectionsPerOrigin,
-    keepAliveTimeout: 4_000,
-    pipelining: 1,
-  });
-}
 
 export interface ForwardTarget {
   readonly origin: string;
@@ -51,6 +39,8 @@ export interface ForwardOutcome {
   readonly responded: boolean;
   /** Whether the client went away before the end. */
   readonly clientAborted: boolean;
+  /** The failure in words, when it says more than the refusal table (a refused address). */
+  readonly message: string | undefined;
 }
 
 /**
@@ -66,12 +56,12 @@ export function forward(agent: Dispatcher, res: ServerResponse, target: ForwardT
   let clientAborted = false;
   let resumeUpstream: (() => void) | null = null;
 
-  const finish = (failure: RefusalReason | null) => {
+  const finish = (failure: RefusalReason | null, message?: string) => {
     if (finished) return;
     finished = true;
     res.off('close', onClientClose);
     res.off('drain', onDrain);
-    done({ upstreamStatus, failure, responded: res.headersSent, clientAborted });
+    done({ upstreamStatus, failure, responded: res.headersSent, clientAborted, message });
   };
   const onDrain = () => resumeUpstream?.();
   const onClientClose = () => {
@@ -112,7 +102,8 @@ export function forward(agent: Dispatcher, res: ServerResponse, target: ForwardT
         finish('upstream_reset');
         return;
       }
-      finish(classifyUpstreamError(error));
+      const failure = classifyUpstreamError(error);
+      finish(failure, failure === 'address_not_allowed' ? error.message : undefined);
     },
   };
 
@@ -134,6 +125,7 @@ export function forward(agent: Dispatcher, res: ServerResponse, target: ForwardT
 /** Maps an undici or socket error to the refusal reason reported to the client. */
 export function classifyUpstreamError(error: Error): RefusalReason {
   const code = (error as { code?: string }).code ?? '';
+  if (code === 'CRC_ADDRESS_REFUSED') return 'address_not_allowed';
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
     return 'upstream_timeout';
   }

@@ -6,7 +6,7 @@
  *   route      X-Caracal-Resource → resource; `aud` must match it   → route (first-wins)
  *   authorize  the zone's compiled policy, then plugins (narrow only) → authorize (deny-wins)
  *   prepare    strip and set headers; provider credentials           → prepareUpstream (sequential)
- *   forward    undici dispatch, streaming both ways
+ *   forward    undici dispatch, streaming both ways; addresses checked at connect (outbound.ts)
  *   respond    the upstream's response, or the JSON refusal
  *   record     one audit event, queued off the hot path            → onResponse, onRecord
  *
@@ -16,6 +16,11 @@
  * issued after the snapshot was built and refused for an app, resource or policy the snapshot may
  * not have seen yet (the first call right after setup), waits for one throttled snapshot rebuild
  * and is checked again before it is refused.
+ *
+ * `prepareUpstream` runs only where it has work: for a route with a provider (a plugin contributes
+ * the provider's kind, else the route is refused), and for every route only when some plugin
+ * implements the hook without contributing providers. A route without a provider therefore costs
+ * no hook call when the only implementer is the built-in third-party-provider plugin.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -24,13 +29,13 @@ import type { AuditEventInput, Decision } from '../core/audit/event.js';
 import { requestIdFor } from '../core/domain/request-id.js';
 import { isResourceId, normalizeResourceId } from '../core/domain/ids.js';
 import type { HookDriver } from '../core/plugin/hook-driver.js';
-import type { GatewayRequest, Identity, Route } from '../core/plugin/hooks.js';
+import { upstreamRefusalReasons, type GatewayRequest, type Identity, type Route, type UpstreamRefusalReason } from '../core/plugin/hooks.js';
+import { allowedHostsOf, hostEntryOf, isHostAllowed } from '../core/net/allowed-hosts.js';
 import type { Decision as PolicyDecision } from '../core/policy/types.js';
 import { forward, type ForwardOutcome } from './forward.js';
-import type { Dispatcher } from 'undici';
 import { upstreamRequestHeaders } from './headers.js';
 import { checkTarget, joinUpstreamPath, type SplitTarget } from './path.js';
-import { refusals, type RefusalReason } from './refusals.js';
+import { forwardedReasons, refusals, type ForwardedReason, type RefusalReason } from './refusals.js';
 import { sendRefusal } from './respond.js';
 import type { VerifiedToken } from '../core/token/verify.js';
 import type { GatewayState, RoutedResource } from './state.js';
@@ -46,12 +51,21 @@ export interface PipelineDeps {
   /** The current snapshot (swapped whole when the store changes). */
   state(): GatewayState;
   readonly hooks: HookDriver;
-  readonly agent: Dispatcher;
+  /** When `prepareUpstream` runs (see the top of this file). */
+  readonly prepare: PrepareGates;
   readonly limits: GatewayLimits;
   /** Queues one audit event (never throws, never awaits storage). */
   record(event: AuditEventInput): void;
   /** Counts one finished request (metrics). */
   observe(outcome: { decision: Decision; status: number; latencyMs: number }): void;
+}
+
+/** Which routes `prepareUpstream` runs for, from the loaded plugins (prepareGates in run-gateway.ts). */
+export interface PrepareGates {
+  /** Provider kinds some loaded plugin contributes (and injects in prepareUpstream). */
+  readonly providerKinds: ReadonlySet<string>;
+  /** Whether a plugin implements prepareUpstream without contributing providers: then it runs for every route. */
+  readonly everyRoute: boolean;
 }
 
 /** Per-request facts gathered stage by stage, recorded at the end. */
@@ -82,10 +96,9 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     finish(ex, req, status, null, reason, 'deny');
   }
 
-  function finish(ex: Exchange, req: IncomingMessage, status: number, upstreamStatus: number | null, reason: RefusalReason | 'ok' | 'upstream_error', decision: Decision): void {
+  function finish(ex: Exchange, req: IncomingMessage, status: number, upstreamStatus: number | null, reason: RefusalReason | ForwardedReason, decision: Decision): void {
     const latencyMs = Math.round((performance.now() - ex.started) * 1000) / 1000;
-    const refusal = reason === 'ok' || reason === 'upstream_error' ? null : refusals[reason];
-    const category = reason === 'upstream_error' ? 'upstream' : (refusal?.category ?? null);
+    const category = Object.hasOwn(forwardedReasons, reason) ? forwardedReasons[reason as ForwardedReason] : refusals[reason as RefusalReason].category;
     const policy = ex.policy;
     const event: AuditEventInput = {
       type: 'gateway.request',
@@ -233,6 +246,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
   }
 
   function prepare(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, resource: RoutedResource): void {
+    if (resource.refusal !== null) return refuse(req, res, ex, resource.refusal.reason, resource.refusal.message);
     const headers = upstreamRequestHeaders(req.rawHeaders, {
       requestId: ex.requestId,
       clientIp: req.socket.remoteAddress ?? '',
@@ -240,34 +254,60 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       host: req.headers.host ?? '',
     });
     const path = joinUpstreamPath(resource.basePath, target.path, target.search);
-    if (!hooks.has('prepareUpstream')) return send(req, res, ex, resource.origin, path, headers);
+    const provider = resource.provider;
+    if (provider === null && !deps.prepare.everyRoute) return send(req, res, ex, resource, resource.origin, path, headers);
+    if (provider !== null && !deps.prepare.providerKinds.has(provider.kind)) {
+      return refuse(req, res, ex, 'provider_unavailable', `no loaded plugin injects credentials of kind ${provider.kind} (provider ${provider.name}); check caracal plugin list`);
+    }
     const upstream = { url: resource.origin + path, headers: headerRecord(headers) };
     const route: Route = { resourceId: resource.id, upstreamUrl: resource.upstreamUrl, providerId: resource.providerId };
-    hooks.runHook('prepareUpstream', { request: gatewayRequest(req, ex, true), identity: identityOf(ex.token as VerifiedToken), route, upstream }).then(
+    const context = { request: gatewayRequest(req, ex, true), identity: identityOf(ex.token as VerifiedToken), route, upstream, provider, fetch: resource.fetch };
+    hooks.runHook('prepareUpstream', context).then(
       () => {
         const url = new URL(upstream.url);
-        send(req, res, ex, url.origin, url.pathname + url.search, Object.entries(upstream.headers).flat());
+        // A plugin may rewrite the URL: a provider credential still goes only to an allowed host.
+        if (provider !== null && url.origin !== resource.origin && !isHostAllowed(allowedHostsOf(provider.config), url)) {
+          return refuse(req, res, ex, 'host_not_allowed', `a plugin sent the request to ${hostEntryOf(url)}, which is not an allowed host of provider ${provider.name}`);
+        }
+        send(req, res, ex, resource, url.origin, url.pathname + url.search, Object.entries(upstream.headers).flat());
       },
-      () => refuse(req, res, ex, 'provider_unavailable'),
+      (error: unknown) => {
+        const chosen = hookRefusal(error);
+        refuse(req, res, ex, chosen?.reason ?? 'provider_unavailable', chosen?.message);
+      },
     );
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, ex: Exchange, origin: string, path: string, headers: string[]): void {
+  function send(req: IncomingMessage, res: ServerResponse, ex: Exchange, resource: RoutedResource, origin: string, path: string, headers: string[]): void {
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     const body = hasBody ? limitBody(req, deps.limits.maxBodyBytes) : null;
-    forward(deps.agent, res, { origin, path, method: ex.method, headers, body: body?.stream ?? null }, ex.requestId, (outcome: ForwardOutcome) => {
+    forward(resource.dispatcher, res, { origin, path, method: ex.method, headers, body: body?.stream ?? null }, ex.requestId, (outcome: ForwardOutcome) => {
       if (outcome.failure !== null && !outcome.responded && !outcome.clientAborted) {
         const reason = body?.tooLarge === true ? 'body_too_large' : outcome.failure;
-        const status = sendRefusal(res, reason, ex.requestId, undefined, req);
-        return finish(ex, req, status, null, reason, reason === 'body_too_large' ? 'deny' : 'error');
+        const status = sendRefusal(res, reason, ex.requestId, outcome.message, req);
+        return finish(ex, req, status, null, reason, reason === 'body_too_large' || reason === 'address_not_allowed' ? 'deny' : 'error');
       }
       const upstreamStatus = outcome.upstreamStatus;
       if (outcome.failure !== null) return finish(ex, req, upstreamStatus ?? 502, upstreamStatus, outcome.failure, 'error');
       if (outcome.clientAborted) return finish(ex, req, 499, upstreamStatus, 'ok', 'allow');
-      const failed = upstreamStatus !== null && upstreamStatus >= 500;
-      finish(ex, req, upstreamStatus ?? 502, upstreamStatus, failed ? 'upstream_error' : 'ok', 'allow');
+      finish(ex, req, upstreamStatus ?? 502, upstreamStatus, forwardedReason(upstreamStatus, resource), 'allow');
     });
   }
+}
+
+/** How a forwarded exchange is recorded: a server error, a rejected provider credential, or ok. */
+function forwardedReason(upstreamStatus: number | null, resource: RoutedResource): ForwardedReason {
+  if (upstreamStatus !== null && upstreamStatus >= 500) return 'upstream_error';
+  if (resource.provider !== null && (upstreamStatus === 401 || upstreamStatus === 403)) return 'provider_credential_rejected';
+  return 'ok';
+}
+
+/** The refusal a failing `prepareUpstream` plugin chose (an Error with `refusal`, see upstreamRefusal), if any. */
+function hookRefusal(error: unknown): { reason: UpstreamRefusalReason; message: string } | undefined {
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  const chosen = (cause as { refusal?: unknown } | undefined)?.refusal;
+  if (typeof chosen !== 'string' || !upstreamRefusalReasons.includes(chosen as UpstreamRefusalReason)) return undefined;
+  return { reason: chosen as UpstreamRefusalReason, message: (cause as Error).message };
 }
 
 /** The body to send upstream; chunked uploads pass through a counter that stops at the limit. */

@@ -90,6 +90,27 @@ export const refusals = {
     message: 'the upstream address is not allowed for this zone or provider',
     hint: 'point the resource at an allowed host, or add the host to the provider allowed hosts',
   },
+  address_not_allowed: {
+    status: 502,
+    error: 'address_not_allowed',
+    category: 'resource_routing',
+    message: 'the upstream address is one the Gateway never connects to (link-local, cloud metadata, multicast, unspecified), or a private one this zone does not allow for resources with a provider',
+    hint: 'point the resource (or the provider token_url) at a routable host; for a private host of a production zone, list it in the zone allowed_private_hosts (caracal zones update)',
+  },
+  provider_token_unavailable: {
+    status: 502,
+    error: 'provider_token_unavailable',
+    category: 'upstream',
+    message: 'the provider token endpoint could not be reached or did not issue a token',
+    hint: 'check that the provider token_url is up and reachable from the Gateway (caracal providers get)',
+  },
+  provider_token_refused: {
+    status: 502,
+    error: 'provider_token_refused',
+    category: 'upstream',
+    message: 'the provider token endpoint refused the provider client credentials',
+    hint: 'check the provider client_id, scopes and audience, and replace its client secret (caracal providers set-credentials)',
+  },
   no_active_policy: policy('access_denied', 'the zone has no active policy set: everything is denied', 'activate a policy set (caracal policy-sets activate)'),
   no_matching_rule: policy('access_denied', 'no policy rule allows this app on this resource', 'add an allow rule for this app and resource, then activate the new policy set version'),
   scope_not_granted: policy('insufficient_scope', 'the token has none of the scopes a matching rule requires', 'request a token with a scope the rule grants, or grant the scope in the policy'),
@@ -154,3 +175,16 @@ export type RefusalReason = keyof typeof refusals;
 export function isRefusalReason(value: string): value is RefusalReason {
   return Object.hasOwn(refusals, value);
 }
+
+/**
+ * Reasons of requests that were forwarded (the upstream's answer went to the client), with their
+ * category: recorded, never sent as a refusal. A 401 or 403 to an injected provider credential is
+ * `resource_routing` (DESIGN.md §7: a provider misconfiguration; the fix is to replace it).
+ */
+export const forwardedReasons = {
+  ok: null,
+  upstream_error: 'upstream',
+  provider_credential_rejected: 'resource_routing',
+} as const satisfies Record<string, Category | null>;
+
+export type ForwardedReason = keyof typeof forwardedReasons;

@@ -11,9 +11,13 @@ import { openStore } from '../core/store/open-store.js';
 import { failingSinks } from '../core/audit/sink-status.js';
 import { openAuditChannel } from './audit-channel.js';
 import { CaracalError } from '../core/errors.js';
-import { createUpstreamAgent, defaultUpstreamLimits, type UpstreamLimits } from './forward.js';
+import { homePaths } from '../core/config/paths.js';
+import { deriveSubkeys, loadMasterKey } from '../core/crypto/master-key.js';
+import type { Plugin } from '../core/plugin/types.js';
+import { defaultUpstreamLimits, type UpstreamLimits } from './forward.js';
+import { createOutbound } from './outbound.js';
 import { createGatewayMetrics } from './metrics.js';
-import { defaultGatewayLimits } from './pipeline.js';
+import { defaultGatewayLimits, type PrepareGates } from './pipeline.js';
 import { createGatewayRuntime } from './runtime.js';
 import { createGatewayServer } from './server.js';
 
@@ -57,18 +61,24 @@ export async function runGateway(cli: CliContext, options: ServeOptions): Promis
   const logger = createLogger({ name: 'gateway', level: settings.log_level });
   const upstreamLimits = upstreamLimitsFromEnv();
   const store = await openStore({ home: settings.home, databaseUrl: settings.database_url });
-  const { driver, failures } = await loadPlugins({ builtins: cli.builtins, home: settings.home, mode: 'serve', driver: { onHookError: (error) => logger.warn({ code: error.code }, error.message) } });
+  const { driver, failures, plugins } = await loadPlugins({ builtins: cli.builtins, home: settings.home, mode: 'serve', driver: { onHookError: (error) => logger.warn({ code: error.code }, error.message) } });
   for (const failure of failures) logger.warn({ plugin: failure.name }, `plugin disabled: ${failure.error}`);
-  const runtime = await createGatewayRuntime({ store, policy: createPolicyService(store), onError: (error) => logger.error({ err: error }, 'state reload failed') });
+  const outbound = createOutbound(upstreamLimits);
+  const runtime = await createGatewayRuntime({
+    store,
+    policy: createPolicyService(store),
+    sealKey: deriveSubkeys(loadMasterKey(homePaths(settings.home))).seal,
+    outbound,
+    onError: (error) => logger.error({ err: error }, 'state reload failed'),
+  });
   const audit = await openAuditChannel({ home: settings.home, databaseUrl: settings.database_url }, (message) => logger.error(message));
   const metrics = createGatewayMetrics(() => runtime.verifier.stats());
-  const agent = createUpstreamAgent(upstreamLimits);
   const auditGauge = setInterval(() => metrics.audit(audit.stats()), 1000);
   auditGauge.unref();
   const server = createGatewayServer({
     state: () => runtime.state(),
     hooks: driver,
-    agent,
+    prepare: prepareGates(plugins.map((p) => p.plugin)),
     limits: defaultGatewayLimits,
     record: (event) => audit.append(event),
     observe: (outcome) => metrics.observe(outcome),
@@ -92,9 +102,22 @@ export async function runGateway(cli: CliContext, options: ServeOptions): Promis
     await Promise.race([drained, deadline]);
     server.closeAllConnections();
     const stats = await audit.close();
-    await agent.close();
+    await outbound.close();
     await driver.runHook('teardown', { reason: 'shutdown' });
     await store.close();
     logger.info({ recorded: stats.recorded, dropped: stats.dropped }, 'stopped');
   });
+}
+
+/**
+ * When the pipeline runs `prepareUpstream` (gateway/pipeline.ts): for provider routes of a kind a
+ * plugin contributes, and for every route only if a plugin implements the hook without
+ * contributing providers (a generic header-editing plugin).
+ */
+export function prepareGates(plugins: readonly Plugin[]): PrepareGates {
+  const implementers = plugins.filter((p) => p.hooks?.prepareUpstream !== undefined);
+  return {
+    providerKinds: new Set(implementers.flatMap((p) => (p.providers ?? []).map((c) => c.kind))),
+    everyRoute: implementers.some((p) => (p.providers ?? []).length === 0),
+  };
 }

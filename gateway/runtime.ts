@@ -1,3 +1,5 @@
+import type { Zone } from '../core/domain/types.js';
+import { allowedHostsOf, hostEntryOf, isHostAllowed } from '../core/net/allowed-hosts.js';
 import type { Store } from '../core/store/store.js';
 import { allPages } from '../core/store/all-pages.js';
 import { inactiveMatcher, type PolicyMatcher } from '../core/policy/compile.js';
@@ -6,8 +8,10 @@ import { ISSUER_SETTING } from '../core/token/claims.js';
 import { loadVerificationKeys } from '../core/token/keys.js';
 import { createRevocationSet } from '../core/token/revocations.js';
 import { createTokenVerifier, type TokenVerifier, type VerificationKey } from '../core/token/verify.js';
+import { OPEN_RULE, type Outbound, type OutboundRule } from './outbound.js';
+import { createProviderCache, type ProviderEntry } from './provider-cache.js';
 import type { RefusalReason } from './refusals.js';
-import { routedResource, type GatewayState, type RoutedResource } from './state.js';
+import { upstreamTarget, type GatewayState, type RoutedResource, type UpstreamTarget } from './state.js';
 
 export interface GatewayRuntime {
   /** The current snapshot. */
@@ -27,21 +31,35 @@ interface Snapshot {
   readonly resources: ReadonlyMap<string, RoutedResource>;
   readonly apps: ReadonlyMap<string, { readonly disabled: boolean }>;
   readonly matchers: ReadonlyMap<string, PolicyMatcher>;
+  readonly zones: ReadonlyMap<string, Zone>;
+  readonly providers: ReadonlyMap<string, ProviderEntry>;
 }
 
 /** Least time between two rebuilds asked for by tokens with an unknown kid (bounds store load under junk tokens). */
 const MIN_REFRESH_INTERVAL_MS = 250;
 
-const EMPTY: Snapshot = { builtAt: 0, issuer: '', keys: new Map(), resources: new Map(), apps: new Map(), matchers: new Map() };
+const EMPTY: Snapshot = { builtAt: 0, issuer: '', keys: new Map(), resources: new Map(), apps: new Map(), matchers: new Map(), zones: new Map(), providers: new Map() };
+
+export interface GatewayRuntimeOptions {
+  readonly store: Store;
+  readonly policy: PolicyService;
+  /** Unseals provider credentials (the master key's `seal` subkey). */
+  readonly sealKey: Buffer;
+  /** The agents every resource forwards through, per outbound rule. */
+  readonly outbound: Outbound;
+  onError(error: unknown): void;
+}
 
 /**
  * Keeps the Gateway's in-memory view of the store current: resources, apps, active policy
- * matchers, verification keys and revocations. The store's watch (PRAGMA data_version or
+ * matchers, verification keys, revocations, and providers with their unsealed credentials (a
+ * rotation reaches the next request after the reload, without a restart). The store's watch (PRAGMA data_version or
  * LISTEN/NOTIFY) triggers a reload, so changes reach the Gateway within a second; an unknown `kid`
  * triggers one too (through `refresh`, throttled). The request path only ever reads a snapshot.
  */
-export async function createGatewayRuntime(options: { store: Store; policy: PolicyService; onError: (error: unknown) => void }): Promise<GatewayRuntime> {
-  const { store, policy } = options;
+export async function createGatewayRuntime(options: GatewayRuntimeOptions): Promise<GatewayRuntime> {
+  const { store, policy, outbound } = options;
+  const providerCache = createProviderCache(options.sealKey);
   let snapshot = EMPTY;
   let detail = 'loading keys and policies';
   const revocations = createRevocationSet();
@@ -61,16 +79,23 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
     const resources = new Map<string, RoutedResource>();
     const apps = new Map<string, { disabled: boolean }>();
     const matchers = new Map<string, PolicyMatcher>();
+    const zones = new Map<string, Zone>();
+    const targets: UpstreamTarget[] = [];
+    const allProviders = [];
     for (const zone of await allPages((o) => store.listZones(o))) {
+      zones.set(zone.id, zone);
       for (const resource of await allPages((o) => store.listResources(zone.id, o))) {
-        const routed = routedResource(resource.id, zone.id, resource.upstreamUrl, resource.providerId);
-        if (routed) resources.set(resourceKey(zone.id, resource.id), routed);
+        const target = upstreamTarget(resource.id, zone.id, resource.upstreamUrl, resource.providerId);
+        if (target) targets.push(target);
       }
+      allProviders.push(...(await allPages((o) => store.listProviders(zone.id, o))));
       for (const app of await allPages((o) => store.listApps(zone.id, o))) apps.set(app.id, { disabled: app.disabled });
       matchers.set(zone.id, await policy.loadActiveMatcher(zone.id));
     }
+    const providers = providerCache.load(allProviders);
+    for (const target of targets) resources.set(resourceKey(target.zoneId, target.id), routeTarget(target, { zones, providers }, outbound));
     revocations.load(await store.listRevocations(new Date().toISOString()));
-    return { builtAt, issuer, keys, resources, apps, matchers };
+    return { builtAt, issuer, keys, resources, apps, matchers, zones, providers };
   }
 
   async function reload(): Promise<void> {
@@ -135,7 +160,10 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
       return app.disabled ? 'app_disabled' : null;
     },
     resource: (zoneId, resourceId) => snapshot.resources.get(resourceKey(zoneId, resourceId)),
-    routeFromPlugin: (route) => routedResource(route.resourceId, '', route.upstreamUrl, route.providerId),
+    routeFromPlugin(found) {
+      const target = upstreamTarget(found.resourceId, '', found.upstreamUrl, found.providerId);
+      return target === undefined ? undefined : routeTarget(target, snapshot, outbound);
+    },
     matcher: (zoneId) => snapshot.matchers.get(zoneId) ?? inactiveMatcher,
   };
 
@@ -159,6 +187,31 @@ export async function createGatewayRuntime(options: { store: Store; policy: Poli
       unwatch();
     },
   };
+}
+
+/**
+ * Attaches the provider and the outbound rules to a target: resources without a provider, and
+ * every resource of an evaluation zone, may reach loopback and private addresses; a resource with
+ * a provider in a production zone only those the zone lists (DESIGN.md §3).
+ */
+function routeTarget(target: UpstreamTarget, parts: Pick<Snapshot, 'zones' | 'providers'>, outbound: Outbound): RoutedResource {
+  const { zones, providers } = parts;
+  const entry = target.providerId === null ? undefined : providers.get(target.providerId);
+  const zone = zones.get(entry?.ok === true ? entry.provider.zoneId : target.zoneId);
+  const rule: OutboundRule = target.providerId !== null && zone?.kind === 'production' ? { privateHosts: zone.allowedPrivateHosts } : OPEN_RULE;
+  const base = { ...target, dispatcher: outbound.agentFor(rule), fetch: outbound.fetchFor(rule) };
+  if (target.providerId === null) return { ...base, provider: null, refusal: null };
+  if (entry === undefined) {
+    return { ...base, provider: null, refusal: { reason: 'provider_unavailable', message: `the provider ${target.providerId} of resource ${target.id} does not exist` } };
+  }
+  if (!entry.ok) return { ...base, provider: null, refusal: { reason: 'provider_unavailable', message: entry.message } };
+  const allowed = allowedHostsOf(entry.provider.config);
+  const url = new URL(target.upstreamUrl);
+  if (!isHostAllowed(allowed, url)) {
+    const message = `the upstream host ${hostEntryOf(url)} of resource ${target.id} is not an allowed host of provider ${entry.provider.name} (allowed: ${allowed.join(', ')})`;
+    return { ...base, provider: null, refusal: { reason: 'host_not_allowed', message } };
+  }
+  return { ...base, provider: entry.provider, refusal: null };
 }
 
 function resourceKey(zoneId: string, resourceId: string): string {

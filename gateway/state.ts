@@ -1,10 +1,11 @@
-import type { Route } from '../core/plugin/hooks.js';
+import type { Dispatcher } from 'undici';
+import type { OutboundFetch, Route, UpstreamProvider } from '../core/plugin/hooks.js';
 import type { PolicyMatcher } from '../core/policy/compile.js';
 import type { VerifiedToken, VerifyResult } from '../core/token/verify.js';
 import type { RefusalReason } from './refusals.js';
 
-/** A resource ready to forward to: the upstream split once into origin and base path. */
-export interface RoutedResource {
+/** Where a resource forwards to: the upstream split once into origin and base path. */
+export interface UpstreamTarget {
   readonly id: string;
   readonly zoneId: string;
   readonly upstreamUrl: string;
@@ -13,9 +14,21 @@ export interface RoutedResource {
   readonly providerId: string | null;
 }
 
+/** A resource ready to forward to, with its provider and the outbound rules that apply to it. */
+export interface RoutedResource extends UpstreamTarget {
+  /** The provider whose credential `prepareUpstream` injects, or null (none, or unusable: see `refusal`). */
+  readonly provider: UpstreamProvider | null;
+  /** Set when the resource cannot be served as configured (provider gone or unusable, host not allowed). */
+  readonly refusal: { readonly reason: RefusalReason; readonly message: string } | null;
+  /** The keep-alive agent whose connect-time address rules apply (gateway/outbound.ts). */
+  readonly dispatcher: Dispatcher;
+  /** The same rules for a provider's own endpoints (the OAuth token endpoint). */
+  readonly fetch: OutboundFetch;
+}
+
 /**
  * What the pipeline reads per request: one immutable snapshot, swapped whole when the store
- * changes (state-loader.ts), so a request never sees half an update and never awaits storage.
+ * changes (runtime.ts), so a request never sees half an update and never awaits storage.
  */
 export interface GatewayState {
   readonly ready: boolean;
@@ -41,7 +54,7 @@ export interface GatewayState {
 }
 
 /** Splits an upstream base URL into origin and base path (done once per resource, not per request). */
-export function routedResource(id: string, zoneId: string, upstreamUrl: string, providerId: string | null): RoutedResource | undefined {
+export function upstreamTarget(id: string, zoneId: string, upstreamUrl: string, providerId: string | null): UpstreamTarget | undefined {
   let url: URL;
   try {
     url = new URL(upstreamUrl);

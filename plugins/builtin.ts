@@ -4,6 +4,7 @@ import { gatewayPlugin } from '../gateway/plugin.js';
 import { kernelPlugin } from './kernel/index.js';
 import { runtimesPlugin } from './runtimes/index.js';
 import { internalHttpApiPlugin } from './scenario-internal-http-api/index.js';
+import { thirdPartyProviderPlugin } from './scenario-third-party-provider/index.js';
 import { jsonlSinkPlugin } from './sink-jsonl/index.js';
 import { stdoutSinkPlugin } from './sink-stdout/index.js';
 import { webhookSinkPlugin } from './sink-webhook/index.js';
@@ -18,6 +19,7 @@ export const builtinPlugins: readonly Plugin[] = [
   gatewayPlugin,
   adminCliPlugin,
   internalHttpApiPlugin,
+  thirdPartyProviderPlugin,
   runtimesPlugin,
   jsonlSinkPlugin,
   stdoutSinkPlugin,

@@ -9,7 +9,7 @@ import { buildExplanation } from '../core/audit/explain.js';
 import { gatewayReasons, reasonInfo } from '../core/audit/explain-reasons.js';
 import { renderExplanation } from '../core/audit/explain-render.js';
 import { parseTimePoint, parseTimeRange } from '../core/audit/time-range.js';
-import { refusals } from '../gateway/refusals.js';
+import { forwardedReasons, refusals } from '../gateway/refusals.js';
 
 function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
   return {
@@ -43,9 +43,10 @@ describe('the reason catalog', () => {
     expect(info?.fix).toBeTruthy();
   });
 
-  it('has no Gateway reason the Gateway does not know (besides ok and upstream_error)', () => {
+  it('has no Gateway reason the Gateway does not know (besides the reasons of forwarded requests)', () => {
     const extra = Object.keys(gatewayReasons).filter((r) => !(r in refusals));
-    expect(extra.sort()).toEqual(['ok', 'upstream_error']);
+    expect(extra.sort()).toEqual(Object.keys(forwardedReasons).sort());
+    for (const reason of extra) expect(reasonInfo('gateway.request', reason)?.category).toBe(forwardedReasons[reason as keyof typeof forwardedReasons]);
   });
 });
 

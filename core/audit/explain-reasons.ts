@@ -51,6 +51,19 @@ export const gatewayReasons: Readonly<Record<string, ReasonInfo>> = {
   path_invalid: routing('had a path with dot segments or encoded separators', 'send a normalised path without "..", "." segments, %2e, %2f or backslashes'),
   provider_unavailable: routing('could not be prepared: the resource provider is missing or misconfigured', 'check the provider of this resource (caracal providers list) and its allowed hosts'),
   host_not_allowed: routing('targets an upstream address this zone or provider does not allow', 'point the resource at an allowed host, or add the host to the provider allowed hosts'),
+  address_not_allowed: routing(
+    'was refused: the upstream (or the provider token endpoint) resolved to an address the Gateway never connects to, or to a private one the zone does not allow for resources with a provider',
+    'point the resource or the provider token_url at a routable host; for a private host of a production zone, list it in the zone allowed_private_hosts (caracal zones update)',
+  ),
+  provider_credential_rejected: routing(
+    'was forwarded with the provider credential, and the upstream rejected it (401 or 403)',
+    'the provider credential was rejected; replace it (caracal providers set-credentials <provider> --credential-file -), or check its permissions at the API',
+  ),
+  provider_token_unavailable: upstream('was allowed, but the provider token endpoint could not be reached or did not issue a token', 'check that the provider token_url is up and reachable from the Gateway (caracal providers get)'),
+  provider_token_refused: upstream(
+    'was allowed, but the provider token endpoint refused the provider client credentials',
+    'check the provider client_id, scopes and audience, and replace its client secret (caracal providers set-credentials <provider> --credential-file -)',
+  ),
   no_active_policy: policy('was denied: the zone has no active policy set', 'activate a policy set version (caracal policy-sets activate)'),
   no_matching_rule: policy('was denied: no policy rule allows this app on this resource', 'add an allow rule for this app and resource, then activate the new policy set version'),
   scope_not_granted: policy('was denied: the token has none of the scopes a matching rule requires', 'request a token with a scope the rule grants, or grant the scope in the policy'),

@@ -1,20 +1,36 @@
 import type { Settings } from '../config/settings.js';
 import { homePaths } from '../config/paths.js';
 import { CaracalError } from '../errors.js';
-import type { SinkContribution } from '../plugin/types.js';
+import type { Plugin, SinkContribution } from '../plugin/types.js';
 import type { Store } from '../store/store.js';
-import { jsonlSinkType } from '../../plugins/sink-jsonl/index.js';
+import { jsonlSinkPlugin } from '../../plugins/sink-jsonl/index.js';
 import { ledgerSink } from '../../plugins/sink-ledger/index.js';
-import { stdoutSinkType } from '../../plugins/sink-stdout/index.js';
-import { webhookSinkType } from '../../plugins/sink-webhook/index.js';
+import { stdoutSinkPlugin } from '../../plugins/sink-stdout/index.js';
+import { webhookSinkPlugin } from '../../plugins/sink-webhook/index.js';
 import { createAuditLog, type AuditLog, type AuditLogOptions, type AuditLogStats } from './audit-log.js';
 import { loadOrCreateAuditKey, type AuditSigningKey } from './checkpoint-key.js';
 import { createCheckpointingRecorder } from './checkpoint.js';
 import { publishAuditKey } from './export.js';
 import type { AuditRecorder, AuditSink } from './sink.js';
 
-/** The sink types every installation has (DESIGN.md §9); installed plugins may add more. */
-export const builtinSinkTypes: readonly SinkContribution[] = [jsonlSinkType, stdoutSinkType, webhookSinkType];
+/** The built-in plugins that contribute sink types (DESIGN.md §9); installed plugins may add more. */
+export const builtinSinkPlugins: readonly Plugin[] = [jsonlSinkPlugin, stdoutSinkPlugin, webhookSinkPlugin];
+
+/** The sink types the given (loaded) plugins contribute, in plugin order: built-in and installed alike. */
+export function sinkTypesOf(plugins: readonly Plugin[]): SinkContribution[] {
+  return plugins.flatMap((plugin) => plugin.sinks ?? []);
+}
+
+/**
+ * For a process that has no CLI plugin list (the Gateway's audit thread): loads the built-in sink
+ * plugins and those installed in `<home>/plugins` (running their `setup`), and returns their sink
+ * types and a `close` that runs their `teardown`.
+ */
+export async function loadSinkTypes(home: string): Promise<{ types: SinkContribution[]; close: () => Promise<void> }> {
+  const { loadPlugins } = await import('../plugin/loader.js');
+  const { plugins, driver } = await loadPlugins({ builtins: builtinSinkPlugins, home, mode: 'serve' });
+  return { types: sinkTypesOf(plugins.map((record) => record.plugin)), close: () => driver.runHook('teardown', { reason: 'shutdown' }) };
+}
 
 /** One sink's status, for `/readyz`, `caracal status` and `GET /v1/audit/sinks`. */
 export interface SinkStatus {
@@ -27,15 +43,16 @@ export interface SinkStatus {
 }
 
 /**
- * Creates the sinks `[[audit.sinks]]` configures, in order. Each gets a unique name (its `name`,
- * else its type, numbered when repeated). A `ledger` entry is accepted and skipped: the ledger is
- * always the primary. An unknown type or bad options is a CRC_CONFIG_INVALID naming the sink.
+ * Creates the sinks `[[audit.sinks]]` configures, in order, from the sink types of the loaded
+ * plugins (built-in and installed, see sinkTypesOf). Each gets a unique name (its `name`, else its
+ * type, numbered when repeated). A `ledger` entry is accepted and skipped: the ledger is always the
+ * primary. An unknown type or bad options is a CRC_CONFIG_INVALID naming the sink.
  */
 export function createConfiguredSinks(
   configs: Settings['audit']['sinks'],
-  ctx: { readonly home: string; readonly service: string; readonly types?: readonly SinkContribution[] },
+  ctx: { readonly home: string; readonly service: string; readonly types: readonly SinkContribution[] },
 ): AuditSink[] {
-  const types = ctx.types ?? builtinSinkTypes;
+  const types = ctx.types;
   const sinks: AuditSink[] = [];
   const names = new Set<string>();
   configs.forEach((config, index) => {
@@ -43,7 +60,7 @@ export function createConfiguredSinks(
     const type = types.find((t) => t.id === config.type);
     if (type === undefined) {
       throw new CaracalError('CRC_CONFIG_INVALID', `[[audit.sinks]] #${index + 1} has type "${config.type}", which no plugin provides (known: ledger, ${types.map((t) => t.id).join(', ')})`, {
-        hint: 'fix the type in <home>/config.toml, or install the plugin that provides it (caracal plugin add)',
+        hint: 'fix the type in <home>/config.toml, or install the plugin that provides it (caracal plugin add); `caracal plugin list` names a plugin that failed to load',
       });
     }
     let name = config.name ?? config.type;
@@ -84,6 +101,7 @@ interface AuditPartsOptions {
   readonly settings: Pick<Settings, 'home' | 'audit'>;
   readonly service: string;
   readonly onError: NonNullable<AuditLogOptions['onError']>;
+  /** The loaded plugins' sink types (sinkTypesOf); absent: loaded here from the home (loadSinkTypes). */
   readonly types?: readonly SinkContribution[];
 }
 
@@ -97,7 +115,8 @@ export async function openAuditParts(options: AuditPartsOptions): Promise<AuditP
   const { store, settings } = options;
   const key = loadOrCreateAuditKey(homePaths(settings.home).auditKey);
   await publishAuditKey(store, key);
-  const sinks = createConfiguredSinks(settings.audit.sinks, { home: settings.home, service: options.service, ...(options.types ? { types: options.types } : {}) });
+  const loaded = options.types === undefined ? await loadSinkTypes(settings.home) : undefined;
+  const sinks = createConfiguredSinks(settings.audit.sinks, { home: settings.home, service: options.service, types: options.types ?? loaded?.types ?? [] });
   const recorder = createCheckpointingRecorder(ledgerSink(store), {
     key,
     everyEvents: settings.audit.checkpoint_events,
@@ -118,7 +137,10 @@ export async function openAuditParts(options: AuditPartsOptions): Promise<AuditP
         const dropped = own.dropped + (stats.sinkDropped[sink.name] ?? 0);
         return { name: sink.name, ok: own.ok, detail: own.detail, dropped, failures: stats.sinkFailures[sink.name] ?? 0 };
       }),
-    close: () => recorder.close(),
+    async close() {
+      await recorder.close();
+      await loaded?.close();
+    },
   };
 }
 

@@ -10,11 +10,13 @@ import { loadAdminToken } from './admin-auth.js';
 import { createControlContext } from './context.js';
 import { createControlServer } from './server.js';
 import { failingSinks } from '../audit/sink-status.js';
+import { sinkTypesOf } from '../audit/service-audit.js';
 
 /** Runs the control plane in the foreground until SIGTERM/SIGINT (DESIGN.md §2). */
 export async function runControl(cli: CliContext, options: ServeOptions, logger: Logger = createLogger({ name: 'control' })): Promise<void> {
   const settings = cli.settings({ controlHost: options.host, controlPort: options.port });
-  const kernel = await openKernel(settings, (error) => logger.error({ code: error.code }, error.message));
+  // The CLI loaded the built-in and installed plugins; their sink types serve [[audit.sinks]].
+  const kernel = await openKernel(settings, (error) => logger.error({ code: error.code }, error.message), 'control', sinkTypesOf(cli.plugins));
   try {
     const adminToken = loadAdminToken(kernel.paths.adminToken);
     const issuer = controlUrl(settings);

@@ -39,7 +39,14 @@ const responseCtx: ResponseContext = {
   decision: 'allow',
 };
 const recordCtx: RecordContext = { event: { type: 'gateway.request', zone: 'zn_1', request_id: 'req_1', decision: 'allow', reason: 'ok' } };
-const upstreamCtx = (): PrepareUpstreamContext => ({ request, identity, route, upstream: { url: 'http://127.0.0.1:9/invoices', headers: {} } });
+const upstreamCtx = (): PrepareUpstreamContext => ({
+  request,
+  identity,
+  route,
+  upstream: { url: 'http://127.0.0.1:9/invoices', headers: {} },
+  provider: null,
+  fetch: () => Promise.reject(new Error('no outbound calls in these tests')),
+});
 
 const plugin = (name: string, hooks: Partial<Hooks>): Plugin => ({ name, caracal: '^1', hooks });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -126,13 +126,81 @@ export interface AuthorizeContext {
   readonly policy: AuthorizeDecision;
 }
 
-/** Context of `prepareUpstream`: each plugin may edit the outgoing URL and headers in place. */
+/**
+ * The provider of a route, as the Gateway loaded it (plugin API 1.1): its non-secret `config` and
+ * its unsealed `credentials`, both in the shapes of core/control/routes/provider-config.ts. The
+ * credentials live only in the Gateway's memory: never log them, never put them in an error.
+ */
+export interface UpstreamProvider {
+  readonly id: string;
+  readonly zoneId: string;
+  readonly name: string;
+  readonly kind: string;
+  /** Changes whenever the config or the credentials change (a rotation): key caches by it. */
+  readonly revision: string;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly credentials: Readonly<Record<string, string>>;
+}
+
+/** A request to a provider's own endpoint (an OAuth token endpoint) through {@link OutboundFetch}. */
+export interface OutboundRequest {
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Its answer; redirects are returned, never followed. */
+export interface OutboundResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  text(): Promise<string>;
+}
+
+/**
+ * Sends a request under the same outbound address rules as the route's upstream (link-local,
+ * metadata, multicast and unspecified addresses never; loopback and private ones only where the
+ * zone allows them), checked on the address it connects to. A refused address rejects with an
+ * error that already carries `refusal: 'address_not_allowed'`.
+ */
+export type OutboundFetch = (url: string, request: OutboundRequest) => Promise<OutboundResponse>;
+
+/**
+ * The Gateway refusals a `prepareUpstream` plugin may choose (plugin API 1.1): throw an Error with
+ * a `refusal` property naming one (see `upstreamRefusal` in types.ts); its message is shown to the
+ * caller, so it must name no secret. Any other failure refuses with `provider_unavailable`.
+ */
+export type UpstreamRefusalReason =
+  | 'provider_unavailable'
+  | 'provider_token_unavailable'
+  | 'provider_token_refused'
+  | 'host_not_allowed'
+  | 'address_not_allowed';
+
+/** Every {@link UpstreamRefusalReason}, for checks at run time. */
+export const upstreamRefusalReasons: readonly UpstreamRefusalReason[] = [
+  'provider_unavailable',
+  'provider_token_unavailable',
+  'provider_token_refused',
+  'host_not_allowed',
+  'address_not_allowed',
+];
+
+/**
+ * Context of `prepareUpstream`: each plugin may edit the outgoing URL and headers in place. The
+ * Gateway runs the hook for a route with a provider when a plugin contributes its kind
+ * (`providers`), and for every route when some plugin implements it without contributing providers.
+ */
 export interface PrepareUpstreamContext {
   readonly request: GatewayRequest;
   readonly identity: Identity;
   readonly route: Route;
   /** The outgoing request, already stripped of Caracal and hop-by-hop headers (§5). */
   readonly upstream: { url: string; headers: Record<string, string> };
+  /** The route's provider and its credentials, or null when the resource has none (plugin API 1.1). */
+  readonly provider: UpstreamProvider | null;
+  /** For a provider's own endpoints, under the route's outbound address rules (plugin API 1.1). */
+  readonly fetch: OutboundFetch;
 }
 
 /** Context of `onResponse`: an observer that sees the outcome after the response was sent. */

@@ -14,6 +14,7 @@ export type {
   PlannedObjectKind,
   Plugin,
   PluginFactory,
+  ProviderContribution,
   RuntimeContribution,
   ScenarioContribution,
   ScenarioInput,
@@ -22,7 +23,7 @@ export type {
   SinkContext,
   SinkContribution,
 } from './types.js';
-export { hookKinds, hookNames } from './hooks.js';
+export { hookKinds, hookNames, upstreamRefusalReasons } from './hooks.js';
 export type {
   AuditDetail,
   AuthorizeContext,
@@ -39,6 +40,9 @@ export type {
   HookSpec,
   IdentifyContext,
   Identity,
+  OutboundFetch,
+  OutboundRequest,
+  OutboundResponse,
   PrepareUpstreamContext,
   ReceiveContext,
   RecordContext,
@@ -48,6 +52,8 @@ export type {
   SetupContext,
   SetupMode,
   TeardownContext,
+  UpstreamProvider,
+  UpstreamRefusalReason,
 } from './hooks.js';
 export { createHookDriver } from './hook-driver.js';
 export type { HookDriver, HookDriverOptions } from './hook-driver.js';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CaracalError } from '../errors.js';
 import type { SetupContext } from './hooks.js';
 import { loadPlugins, type PluginFailure, type PluginRecord } from './loader.js';
-import type { Plugin } from './types.js';
+import { PLUGIN_API_VERSION, type Plugin } from './types.js';
 
 const homes: string[] = [];
 afterEach(() => {
@@ -91,7 +91,7 @@ describe('loadPlugins', () => {
       home,
       mode: 'serve',
     });
-    expect(seen).toEqual([{ home, apiVersion: '1.0.0', mode: 'serve' }]);
+    expect(seen).toEqual([{ home, apiVersion: PLUGIN_API_VERSION, mode: 'serve' }]);
     expect(driver.has('authorize')).toBe(true);
   });
 
@@ -141,7 +141,7 @@ describe('loadPlugins', () => {
       name: 'future',
       source: `export default { name: 'future', caracal: '^2' };`,
       code: 'CRC_PLUGIN_VERSION',
-      message: /^plugin future needs plugin API \^2, but this Caracal provides plugin API 1\.0\.0$/,
+      message: new RegExp(`^plugin future needs plugin API \\^2, but this Caracal provides plugin API ${PLUGIN_API_VERSION.replaceAll('.', '\\.')}$`),
     },
     {
       what: 'a range that does not parse',
@@ -242,7 +242,7 @@ describe('loadPlugins', () => {
       expect(error).toBeInstanceOf(CaracalError);
       expect((error as CaracalError).code).toBe('CRC_PLUGIN_LOAD');
       expect((error as CaracalError).message).toBe(
-        'required plugin needed failed to load: plugin needed needs plugin API ^2, but this Caracal provides plugin API 1.0.0',
+        `required plugin needed failed to load: plugin needed needs plugin API ^2, but this Caracal provides plugin API ${PLUGIN_API_VERSION}`,
       );
       expect(stopped).toEqual(['kernel']);
     });

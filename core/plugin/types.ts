@@ -2,14 +2,14 @@ import type { Command } from 'commander';
 import type { AuditSink } from '../audit/sink.js';
 import type { CliContext } from '../cli/context.js';
 import type { PolicyRule } from '../policy/types.js';
-import type { Hooks } from './hooks.js';
+import type { Hooks, UpstreamRefusalReason } from './hooks.js';
 
 /**
  * The plugin API version this Caracal provides. A plugin declares the range it works with
  * (`caracal: '^1'`); the loader refuses it when this version is outside the range. Bump the
  * minor for additions (new hooks, new optional fields), the major for anything a plugin could feel.
  */
-export const PLUGIN_API_VERSION = '1.0.0';
+export const PLUGIN_API_VERSION = '1.1.0';
 
 /** A top-level CLI command contributed by a plugin (the kernel, the Gateway, the console…). */
 export interface CommandContribution {
@@ -161,6 +161,17 @@ export interface ServiceContribution {
   run(cli: CliContext, options: ServeOptions): Promise<void>;
 }
 
+/**
+ * A provider kind whose credential the plugin injects in `prepareUpstream` (plugin API 1.1). The
+ * Gateway runs that hook for a route with a provider only when a loaded plugin contributes the
+ * provider's kind, and refuses the route otherwise (`provider_unavailable`).
+ */
+export interface ProviderContribution {
+  /** The provider kind, e.g. `api-key` (the `kind` of the admin API's providers). */
+  readonly kind: string;
+  readonly description: string;
+}
+
 /** A Caracal plugin: a plain object of contributions and hooks (DESIGN.md §9). Order is list order. */
 export interface Plugin {
   readonly name: string;
@@ -172,6 +183,7 @@ export interface Plugin {
   readonly sinks?: readonly SinkContribution[];
   readonly commands?: readonly CommandContribution[];
   readonly services?: readonly ServiceContribution[];
+  readonly providers?: readonly ProviderContribution[];
   readonly hooks?: Partial<Hooks>;
 }
 
@@ -186,4 +198,12 @@ export function definePlugin<P extends Plugin>(plugin: P): P {
 /** Identity helper that types a plugin's hooks. */
 export function defineHooks<H extends Partial<Hooks>>(hooks: H): H {
   return hooks;
+}
+
+/**
+ * The error a `prepareUpstream` plugin throws to refuse a request with a given Gateway reason
+ * (plugin API 1.1). The message is shown to the caller and recorded: it must name no secret.
+ */
+export function upstreamRefusal(reason: UpstreamRefusalReason, message: string, options: { cause?: unknown } = {}): Error & { readonly refusal: UpstreamRefusalReason } {
+  return Object.assign(new Error(message, options), { refusal: reason });
 }

@@ -8,6 +8,7 @@ import { parseInput } from '../http-errors.js';
 import { displayName } from './apps.js';
 import { listQuery, pageBody } from './paging.js';
 import { providerConfigSchemas, providerCredentialSchemas, providerKinds } from './provider-config.js';
+import { checkOutboundHost } from './upstream-url.js';
 import { requireZone } from './zones.js';
 
 const kind = z.enum(providerKinds as [ProviderKind, ...ProviderKind[]], {
@@ -44,10 +45,15 @@ export async function requireProvider(ctx: ControlContext, zone: Zone, ref: stri
   return provider;
 }
 
-/** Validates a kind's config (absent means the kind's defaults). */
-function parseConfig(providerKind: ProviderKind, config: unknown): Record<string, unknown> {
+/**
+ * Validates a kind's config (absent means the kind's defaults); an OAuth token endpoint must also
+ * be a host the zone lets Caracal connect to (the Gateway checks its address again when it connects).
+ */
+function parseConfig(providerKind: ProviderKind, config: unknown, zone: Zone): Record<string, unknown> {
   const schema = z.object({ config: providerConfigSchemas[providerKind] });
-  return parseInput(schema, { config: config ?? {} }, `${providerKind} provider config`).config;
+  const parsed: Record<string, unknown> = parseInput(schema, { config: config ?? {} }, `${providerKind} provider config`).config;
+  if (typeof parsed.token_url === 'string') checkOutboundHost(new URL(parsed.token_url), zone, 'config.token_url');
+  return parsed;
 }
 
 /** Validates a kind's credentials and seals them; the values never reach a message or a log. */
@@ -69,7 +75,7 @@ export function providerRoutes(app: FastifyInstance, ctx: ControlContext): void 
   app.post<{ Params: { zone: string } }>('/v1/zones/:zone/providers', async (request, reply) => {
     const zone = await requireZone(ctx, request.params.zone);
     const input = parseInput(providerCreate, request.body, 'provider');
-    const config = parseConfig(input.kind, input.config);
+    const config = parseConfig(input.kind, input.config, zone);
     const { sealed, keys } = sealCredentials(ctx, input.kind, input.credentials);
     const created = await ctx.store.createProvider({
       zoneId: zone.id,
@@ -94,7 +100,7 @@ export function providerRoutes(app: FastifyInstance, ctx: ControlContext): void 
     const input = parseInput(providerPatch, request.body, 'provider update');
     const updated = await ctx.store.updateProvider(before.id, {
       ...(input.name === undefined ? {} : { name: input.name }),
-      ...(input.config === undefined ? {} : { config: parseConfig(before.kind, input.config) }),
+      ...(input.config === undefined ? {} : { config: parseConfig(before.kind, input.config, zone) }),
     });
     recordChange(ctx, request.id, {
       zone: zone.id,

@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isResourceId, normalizeResourceId } from '../../domain/ids.js';
-import type { Resource, Zone } from '../../domain/types.js';
+import type { Provider, Resource, Zone } from '../../domain/types.js';
 import { CaracalError } from '../../errors.js';
 import { recordChange, type ControlContext } from '../context.js';
 import { parseInput } from '../http-errors.js';
 import { displayName } from './apps.js';
 import { listQuery, pageBody } from './paging.js';
 import { requireProvider } from './providers.js';
-import { checkUpstreamUrl } from './upstream-url.js';
+import { checkProviderHost, checkUpstreamUrl } from './upstream-url.js';
 import { requireZone } from './zones.js';
 
 /** RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E. */
@@ -81,10 +81,10 @@ export async function requireResource(ctx: ControlContext, zone: Zone, ref: stri
   return resource;
 }
 
-async function providerId(ctx: ControlContext, zone: Zone, ref: string | null): Promise<string | null> {
+async function resolveProvider(ctx: ControlContext, zone: Zone, ref: string | null): Promise<Provider | null> {
   if (ref === null) return null;
   try {
-    return (await requireProvider(ctx, zone, ref)).id;
+    return await requireProvider(ctx, zone, ref);
   } catch (error) {
     // The provider is named in the body, not the URL: the request is invalid, not aimed at nothing.
     if (error instanceof CaracalError && error.code === 'CRC_NOT_FOUND') {
@@ -92,6 +92,11 @@ async function providerId(ctx: ControlContext, zone: Zone, ref: string | null): 
     }
     throw error;
   }
+}
+
+/** The provider a resource uses now, or null. */
+async function currentProvider(ctx: ControlContext, zone: Zone, resource: Resource): Promise<Provider | null> {
+  return resource.providerId === null ? null : ((await ctx.store.getProvider(zone.id, resource.providerId)) ?? null);
 }
 
 type ResourceParams = { Params: { zone: string; resource: string } };
@@ -106,14 +111,17 @@ export function resourceRoutes(app: FastifyInstance, ctx: ControlContext): void 
   app.post<{ Params: { zone: string } }>('/v1/zones/:zone/resources', async (request, reply) => {
     const zone = await requireZone(ctx, request.params.zone);
     const input = parseInput(resourceCreate, request.body, 'resource');
+    const upstreamUrl = checkUpstreamUrl(input.upstream_url, zone);
+    const provider = await resolveProvider(ctx, zone, input.provider ?? null);
+    if (provider !== null) checkProviderHost(upstreamUrl, provider, zone);
     const created = await ctx.store.createResource({
       zoneId: zone.id,
       id: input.id,
       ...(input.name === undefined ? {} : { name: input.name }),
       description: input.description,
       scopes: input.scopes,
-      upstreamUrl: checkUpstreamUrl(input.upstream_url, zone),
-      providerId: await providerId(ctx, zone, input.provider ?? null),
+      upstreamUrl,
+      providerId: provider?.id ?? null,
     });
     recordChange(ctx, request.id, { zone: zone.id, action: 'resource.create', subject: created.id, after: resourceView(created) });
     return reply.status(201).send(resourceView(created));
@@ -128,12 +136,19 @@ export function resourceRoutes(app: FastifyInstance, ctx: ControlContext): void 
     const zone = await requireZone(ctx, request.params.zone);
     const before = await requireResource(ctx, zone, request.params.resource);
     const input = parseInput(resourcePatch, request.body, 'resource update');
+    const upstreamUrl = input.upstream_url === undefined ? undefined : checkUpstreamUrl(input.upstream_url, zone);
+    const provider = input.provider === undefined ? undefined : await resolveProvider(ctx, zone, input.provider);
+    if (upstreamUrl !== undefined || provider !== undefined) {
+      // The result of the update must still send the credential only to an allowed host.
+      const finalProvider = provider === undefined ? await currentProvider(ctx, zone, before) : provider;
+      if (finalProvider !== null) checkProviderHost(upstreamUrl ?? before.upstreamUrl, finalProvider, zone);
+    }
     const updated = await ctx.store.updateResource(zone.id, before.id, {
       ...(input.name === undefined ? {} : { name: input.name }),
       ...(input.description === undefined ? {} : { description: input.description }),
       ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
-      ...(input.upstream_url === undefined ? {} : { upstreamUrl: checkUpstreamUrl(input.upstream_url, zone) }),
-      ...(input.provider === undefined ? {} : { providerId: await providerId(ctx, zone, input.provider) }),
+      ...(upstreamUrl === undefined ? {} : { upstreamUrl }),
+      ...(provider === undefined ? {} : { providerId: provider?.id ?? null }),
     });
     recordChange(ctx, request.id, {
       zone: zone.id,

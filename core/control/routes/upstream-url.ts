@@ -1,65 +1,55 @@
-import { BlockList, isIP } from 'node:net';
-import type { Zone } from '../../domain/types.js';
+import type { Provider, Zone } from '../../domain/types.js';
 import { CaracalError } from '../../errors.js';
+import { addressClassWords, classifyAddress, isListedPrivateHost, isNeverAllowed, isPrivateHost } from '../../net/address-ranges.js';
+import { allowedHostsOf, hostEntryOf, isHostAllowed } from '../../net/allowed-hosts.js';
 
-/** Loopback, private, link-local, shared and unspecified ranges (RFC 1918, 6598, 3927, 4193, 4291). */
-const privateRanges = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-] as const) {
-  privateRanges.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-] as const) {
-  privateRanges.addSubnet(net, prefix, 'ipv6');
+function refuse(message: string, hint: string, path = 'upstream_url'): CaracalError {
+  return new CaracalError('CRC_VALIDATION', message, { details: [{ path, message }], hint });
 }
 
-/** Whether a URL hostname names a loopback or private address literally (a DNS name is judged by the Gateway when it connects). */
-export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const family = isIP(host);
-  if (family === 4) return privateRanges.check(host, 'ipv4');
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host)?.[1];
-    return mapped === undefined ? privateRanges.check(host, 'ipv6') : privateRanges.check(mapped, 'ipv4');
+/**
+ * Checks the host of an outbound URL by name (DESIGN.md §3): a literal link-local, metadata,
+ * multicast or unspecified address is refused in every zone; a loopback or private host in a
+ * production zone unless the zone lists it. Names are judged again, by address, when the Gateway
+ * connects (gateway/outbound.ts). `field` names the URL in messages (upstream_url, config.token_url).
+ */
+export function checkOutboundHost(url: URL, zone: Zone, field: string): void {
+  const cls = classifyAddress(url.hostname);
+  if (cls !== null && isNeverAllowed(cls)) {
+    throw refuse(
+      `${field} points at ${url.hostname}, a ${addressClassWords[cls]} address, which Caracal never connects to`,
+      'use the host name or routable address of the service',
+      field,
+    );
   }
-  return false;
+  if (zone.kind === 'production' && isPrivateHost(url.hostname) && !isListedPrivateHost(zone.allowedPrivateHosts, url.hostname)) {
+    throw refuse(
+      `${field} points at the loopback or private host ${url.hostname}, which production zone ${zone.name} refuses`,
+      `add ${url.hostname} to the zone's allowed_private_hosts (caracal zones update ${zone.name} --allowed-private-hosts …), or use an evaluation zone`,
+      field,
+    );
+  }
 }
 
-/** Whether a production zone lists a private host (exact name, or an address inside a listed CIDR). */
-function isListed(zone: Zone, hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const family = isIP(host);
-  return zone.allowedPrivateHosts.some((entry) => {
-    const [net, prefix] = entry.toLowerCase().split('/');
-    if (prefix === undefined) return net === host;
-    const netFamily = isIP(net ?? '');
-    if (family === 0 || netFamily !== family) return false;
-    const list = new BlockList();
-    list.addSubnet(net ?? '', Number(prefix), family === 4 ? 'ipv4' : 'ipv6');
-    return list.check(host, family === 4 ? 'ipv4' : 'ipv6');
-  });
-}
-
-function refuse(message: string, hint: string): CaracalError {
-  return new CaracalError('CRC_VALIDATION', message, { details: [{ path: 'upstream_url', message }], hint });
+/**
+ * Refuses a resource whose upstream host is not among its provider's allowed hosts (DESIGN.md §9),
+ * naming the host and both ways to fix it.
+ */
+export function checkProviderHost(upstreamUrl: string, provider: Provider, zone: Zone): void {
+  const allowed = allowedHostsOf(provider.config);
+  const url = new URL(upstreamUrl);
+  if (isHostAllowed(allowed, url)) return;
+  const host = hostEntryOf(url);
+  throw refuse(
+    `upstream_url host ${host} is not an allowed host of provider ${provider.name} (allowed: ${allowed.join(', ')}), so its credential would never be sent there`,
+    `point the resource at an allowed host, or allow it: caracal providers update ${provider.name} --allowed-hosts ${[...allowed, host].join(',')} --zone ${zone.name}`,
+  );
 }
 
 /**
  * Checks a resource's upstream URL (DESIGN.md §3, §5): absolute http(s), no credentials, no query
- * or fragment (the Gateway joins the base with each request's own path and query), and in a
- * production zone no loopback or private host unless the zone lists it. Returns the URL as given.
+ * or fragment (the Gateway joins the base with each request's own path and query), and a host
+ * checkOutboundHost admits. Returns the URL as given.
  */
 export function checkUpstreamUrl(value: string, zone: Zone): string {
   let url: URL;
@@ -90,11 +80,6 @@ export function checkUpstreamUrl(value: string, zone: Zone): string {
       'give the base URL only; the Gateway appends each request\'s own path and query',
     );
   }
-  if (zone.kind === 'production' && isPrivateHost(url.hostname) && !isListed(zone, url.hostname)) {
-    throw refuse(
-      `upstream_url points at the loopback or private host ${url.hostname}, which production zone ${zone.name} refuses`,
-      `add ${url.hostname} to the zone's allowed_private_hosts (caracal zones update ${zone.name} --allowed-private-hosts …), or use an evaluation zone`,
-    );
-  }
+  checkOutboundHost(url, zone, 'upstream_url');
   return value;
 }
