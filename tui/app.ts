@@ -498,6 +498,7 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
       if (top !== undefined) activate(top);
     },
     render,
+    quit: () => quit(0),
   };
 
   function quit(code = 0): void {

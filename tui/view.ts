@@ -148,4 +148,6 @@ export interface AppContext {
   rebind(): void;
   /** Repaints (header, breadcrumb, hint bar and body). Cheap; call it after changing widgets. */
   render(): void;
+  /** Quits the console (the terminal is restored). */
+  quit(): void;
 }

@@ -138,6 +138,8 @@ export interface AdminClient {
   readonly controlUrl: string;
   /** Any admin API call; errors become CaracalErrors carrying the API's code and message. */
   request<T>(method: Method, path: string, options?: { readonly body?: unknown; readonly query?: Query }): Promise<T>;
+  /** A streaming GET (`/v1/audit/stream`): the open response, read until `signal` aborts; errors as `request`. */
+  stream(path: string, options: { readonly query?: Query; readonly accept: string; readonly signal: AbortSignal }): Promise<Response>;
   readonly zones: {
     list(query?: PageQuery): Promise<ApiPage<ZoneView>>;
     get(zone: string): Promise<ZoneView>;
@@ -292,6 +294,21 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     return (await response.json()) as T;
   }
 
+  async function stream(path: string, init: { readonly query?: Query; readonly accept: string; readonly signal: AbortSignal }): Promise<Response> {
+    const url = new URL(base + path);
+    for (const [key, value] of Object.entries(init.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { authorization: `Bearer ${options.adminToken}`, accept: init.accept }, signal: init.signal });
+    } catch (error) {
+      throw new CaracalError('CRC_SERVICE_UNAVAILABLE', `control plane not reachable at ${base}; start it with \`caracal up\``, { cause: error });
+    }
+    if (!response.ok || response.body === null) throw await apiError(response, 'GET', path);
+    return response;
+  }
+
   const z = (zone: string) => `/v1/zones/${seg(zone)}`;
   const get = <T>(path: string, query?: Query) => request<T>('GET', path, query === undefined ? {} : { query });
   const post = <T>(path: string, body?: unknown) => request<T>('POST', path, body === undefined ? {} : { body });
@@ -302,6 +319,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   return {
     controlUrl: base,
     request,
+    stream,
     zones: {
       list: (query) => get('/v1/zones', page(query)),
       get: (zone) => get(z(zone)),
