@@ -17,6 +17,7 @@ const field = z.strictObject({
   required: z.boolean(),
   default: fieldValue.optional(),
   choices: z.array(z.strictObject({ value: z.string(), label: z.string() })).optional(),
+  when: z.strictObject({ field: z.string().min(1), in: z.array(z.string()).min(1) }).optional(),
   validate: fn.optional(),
 });
 

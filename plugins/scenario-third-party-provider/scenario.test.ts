@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { providerConfigSchemas, providerCredentialSchemas, providerKinds } from '../../core/control/routes/provider-config.js';
 import { fieldApplies, type ScenarioInput } from '../../core/plugin/types.js';
+import { validatePlugin } from '../../core/plugin/validate.js';
 import { planInternalHttpApi } from '../scenario-internal-http-api/scenario.js';
+import { thirdPartyProviderPlugin } from './index.js';
 import { planThirdPartyProvider, thirdPartyProviderScenario } from './scenario.js';
 
 const base = { resource: 'llm-api', scopes: ['llm:call'], upstream: 'https://api.example.com/v1/' };
@@ -12,6 +14,7 @@ const providerSpec = (input: ScenarioInput) => planThirdPartyProvider(input).obj
 
 describe('the third-party-provider scenario', () => {
   it('has the guided-setup steps of DESIGN.md §1 with a provider step, each field self-describing', () => {
+    expect(validatePlugin(thirdPartyProviderPlugin, 'builtin').scenarios?.[0]?.id).toBe('third-party-provider');
     expect(thirdPartyProviderScenario.steps.map((s) => s.id)).toEqual(['zone', 'app', 'resource', 'provider', 'policy', 'review']);
     expect(thirdPartyProviderScenario.steps[3]?.fields.map((f) => f.name)).toEqual([
       'providerKind', 'providerName', 'apiKeyHeader', 'apiKeyQuery', 'authScheme', 'tokenUrl', 'clientId', 'providerScopes', 'audience', 'allowedHosts', 'credential',

@@ -248,7 +248,7 @@ function providerCredentials(kind: ProviderKind, secret: string): Readonly<Recor
       const colon = secret.indexOf(':');
       if (colon <= 0 || colon === secret.length - 1) {
         // Never echo the credential, not even in part.
-        throw new CaracalError('CRC_VALIDATION', 'a basic provider\'s credential is one line "user:password" (user name and password both non-empty)');
+        throw new CaracalError('CRC_USAGE', 'a basic provider\'s credential is one line "user:password" (user name and password both non-empty)');
       }
       return { username: secret.slice(0, colon), password: secret.slice(colon + 1) };
     }
