@@ -89,6 +89,7 @@ describe('the third-party-provider scenario', () => {
     [{ ...apiKey, apiKeyHeader: undefined, apiKeyQuery: 'k', authScheme: 'Token' }, /applies only to a key sent in a header/],
     [{ ...apiKey, apiKeyHeader: 'Bad Header' }, /a header name is 1–100 token characters/],
     [{ ...apiKey, allowedHosts: ['api.example.com', 'Not A Host'] }, /"Not A Host": a host is a lowercase DNS name/],
+    [{ ...apiKey, allowedHosts: ['*.other.com', 'api.example.com:8443'] }, /the upstream host api\.example\.com is not among the allowed hosts \(\*\.other\.com, api\.example\.com:8443\)/],
     [{ ...base, providerKind: 'oauth2-client-credentials', clientId: 'c', credential: 's' }, /needs "tokenUrl" when providerKind is oauth2-client-credentials/],
     [{ ...base, providerKind: 'oauth2-client-credentials', tokenUrl: 'ftp://x', clientId: 'c', credential: 's' }, /use an absolute http\(s\) URL/],
     [{ ...base, providerKind: 'oauth2-client-credentials', tokenUrl: 'https://a/t', clientId: 'c', providerScopes: ['has space'] }, /"has space" is not a scope/],

@@ -1,5 +1,6 @@
 import { providerConfigSchemas, providerKinds } from '../../core/control/routes/provider-config.js';
 import type { ProviderKind } from '../../core/domain/types.js';
+import { allowedHostsOf, hostEntryOf, isHostAllowed } from '../../core/net/allowed-hosts.js';
 import { CaracalError } from '../../core/errors.js';
 import type { Field, PlannedObject, ScenarioContribution, ScenarioInput, ScenarioPlan } from '../../core/plugin/types.js';
 import { commonFields, commonSteps, list, oneOf, scopesProblem, text } from '../scenario-common/fields.js';
@@ -183,6 +184,14 @@ export function planThirdPartyProvider(input: ScenarioInput): ScenarioPlan {
   const config = providerConfig(kind, answers);
   const problem = configProblem(kind, config);
   if (problem !== undefined) throw new CaracalError('CRC_VALIDATION', `the ${kind} provider: ${problem}`);
+  // The control plane refuses such a resource too, but only after the zone, app and provider exist.
+  const allowed = allowedHostsOf(config);
+  const upstream = new URL(common.upstream);
+  if (!isHostAllowed(allowed, upstream)) {
+    throw new CaracalError('CRC_USAGE', `the upstream host ${hostEntryOf(upstream)} is not among the allowed hosts (${allowed.join(', ')}), so the Gateway would never send the credential there`, {
+      hint: `add it: --allowed-hosts ${[...allowed, hostEntryOf(upstream)].join(',')}, or fix --upstream`,
+    });
+  }
   // Taken as given (collectInput only drops the file's line end): spaces may belong to a password.
   const secret = answers.optional(fields.credential, (v) => (typeof v === 'string' && v !== '' ? v : undefined));
   const provider: PlannedObject = {
