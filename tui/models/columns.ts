@@ -7,7 +7,7 @@ import { esc, fit } from '../tags.js';
  */
 export interface Column<T> {
   readonly title: string;
-  /** Width when there is room. */
+  /** Width when there is room (a flexible column grows past it to fill the row). */
   readonly width: number;
   /** Takes the room left over (at most one column should); never below `min`. */
   readonly flex?: boolean;
@@ -33,7 +33,7 @@ export function layoutColumns(columns: readonly Pick<Column<unknown>, 'width' | 
   return columns.map((c, i) => {
     if (!shown[i]) return 0;
     if (c.flex !== true) return c.width;
-    return Math.max(c.min ?? 8, Math.min(c.width, width - fixed - 1));
+    return Math.max(c.min ?? 8, width - fixed);
   });
 }
 
