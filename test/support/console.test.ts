@@ -99,6 +99,13 @@ describe('pseudo-terminal driver', () => {
     await expect(tty.close()).rejects.toThrow(/not restored: the alternate screen is still active, the cursor is still hidden/);
   });
 
+  it('records what the program copies to the clipboard with OSC 52', async () => {
+    const tty = run(`process.stdout.write('\\x1b]52;c;' + Buffer.from('copied ✓').toString('base64') + '\\x07' + 'sent\\r\\n')`);
+    expect(tty.clipboard()).toBeUndefined();
+    await tty.waitFor('sent');
+    expect(tty.clipboard()).toBe('copied ✓');
+  });
+
   it('reports a signal that ended the program', async () => {
     const tty = run(FULL_SCREEN);
     await tty.waitFor('ready');

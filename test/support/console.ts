@@ -76,6 +76,8 @@ export interface PtySession {
   type(text: string): void;
   /** Resizes the pseudo-terminal and the emulator together (the program gets SIGWINCH). */
   resize(cols: number, rows: number): void;
+  /** What the program last put on the clipboard with OSC 52 (decoded), if anything. */
+  clipboard(): string | undefined;
   /** Whether the program has hidden the cursor / switched to the alternate screen right now. */
   state(): { readonly cursorVisible: boolean; readonly alternateScreen: boolean; readonly mouseTracking: boolean };
   /** Resolves when the program has exited and its last output is on the screen. */
@@ -107,6 +109,13 @@ export function startInPty(file: string, args: readonly string[], options: PtyOp
       return false; // let xterm apply the sequence too
     });
   }
+  // OSC 52 (`ESC ] 52 ; c ; <base64> BEL`) is how the console copies: record what it copies.
+  let clipboard: string | undefined;
+  term.parser.registerOscHandler(52, (data) => {
+    const payload = data.slice(data.indexOf(';') + 1);
+    if (payload !== '?') clipboard = Buffer.from(payload, 'base64').toString('utf8');
+    return true;
+  });
   const child: IPty = spawn(file, [...args], {
     name: 'xterm-256color',
     cols,
@@ -216,6 +225,7 @@ export function startInPty(file: string, args: readonly string[], options: PtyOp
       term.resize(newCols, newRows);
       if (exit === undefined) child.resize(newCols, newRows);
     },
+    clipboard: () => clipboard,
     state,
     exited,
     kill: (signal = 'SIGTERM') => {

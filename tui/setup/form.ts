@@ -129,7 +129,8 @@ export function typedValue(field: Field, value: FormValue | undefined): FieldVal
 /** What is wrong with an answer (required and empty, or the scenario's own message), or undefined. */
 export function fieldProblem(field: Field, value: FormValue | undefined): string | undefined {
   const typed = typedValue(field, value);
-  if (typed === undefined) return field.required ? `${field.label} is required: ${field.help}` : undefined;
+  // The help is shown beside the field, so the message need not repeat it.
+  if (typed === undefined) return field.required ? `${field.label} is required` : undefined;
   if (field.kind === 'choice' && !(field.choices ?? []).some((c) => c.value === typed)) {
     return `choose one of ${(field.choices ?? []).map((c) => c.value).join(', ')}`;
   }
@@ -218,6 +219,12 @@ export function previousPage(form: SetupForm): SetupForm {
   return page < 0 ? form : atField(form, page, 0);
 }
 
+/** The form on the first page (in order) with an answer that is not acceptable, its messages shown; unchanged when there is none. */
+export function firstProblem(form: SetupForm): SetupForm {
+  const page = form.pages.findIndex((_p, i) => pageFields(form, i).some((f) => fieldProblem(f, form.values[f.name]) !== undefined));
+  return page === -1 ? form : nextPage({ ...form, page, focus: 0 });
+}
+
 /** Whether every applicable answer is acceptable (what running the setup needs). */
 export function isComplete(form: SetupForm): boolean {
   return form.pages.every((_page, i) => pageFields(form, i).every((f) => fieldProblem(f, form.values[f.name]) === undefined));
@@ -249,16 +256,16 @@ export function reviewOf(form: SetupForm): Review {
     return { ok: false, problem: toCaracalError(error).message };
   }
   const names = new Map(plan.objects.map((o) => [o.ref, objectName(o)]));
+  // Compact: Review must fit an 80x24 terminal with the write-profile option under it.
   const lines = ['Will create (an object that already exists with this name is reused):'];
   for (const object of plan.objects) lines.push(`  ${(KIND_LABEL[object.kind] ?? object.kind).padEnd(11)} ${describeObject(object, names)}`);
-  if (plan.policy === null) lines.push('', 'No starter policy: tokens are refused until you activate a policy.');
+  if (plan.policy === null) lines.push('No starter policy: tokens are refused until you activate a policy.');
   else {
-    lines.push('', `Starter policy ${plan.policy.name}:`);
+    lines.push(`Starter policy ${plan.policy.name}:`);
     for (const rule of plan.policy.rules) lines.push(`  ${describeRule(rule, names)}`);
   }
-  lines.push('', 'Runtime profile credentials:');
-  for (const c of plan.credentials) lines.push(`  ${c.env} = token for ${c.resource} (${c.scopes.join(' ')})`);
-  if (plan.firstRequest !== undefined) lines.push('', `First request: ${plan.firstRequest.method} ${plan.firstRequest.path} on ${plan.firstRequest.resource}`);
+  for (const c of plan.credentials) lines.push(`Profile credential: ${c.env} = token for ${c.resource} (${c.scopes.join(' ')})`);
+  if (plan.firstRequest !== undefined) lines.push(`First request: ${plan.firstRequest.method} ${plan.firstRequest.path} on ${plan.firstRequest.resource}`);
   return { ok: true, plan, lines };
 }
 
