@@ -301,8 +301,30 @@ function sharpHint(ctx: Ctx): string | null {
     case 'upstream_reset':
     case 'upstream_error':
       return upstreamHint(ctx);
+    case 'provider_credential_rejected':
+    case 'provider_token_unavailable':
+    case 'provider_token_refused':
+      return providerHint(ctx);
     default:
       return null;
+  }
+}
+
+/** The fix for a provider failure, naming the resource's provider and the commands that fix it. */
+function providerHint(ctx: Ctx): string | null {
+  const { main, state } = ctx;
+  const provider = state.provider;
+  if (provider == null) return null;
+  const zone = main.zone ?? '<zone>';
+  const replace = `caracal providers set-credentials ${provider.name} --credential-file - --zone ${zone}`;
+  const changed = provider.updatedAt > main.at ? ` (provider ${provider.name} was changed after this request: retry first)` : '';
+  switch (main.reason) {
+    case 'provider_credential_rejected':
+      return `the credential of provider ${provider.name} was rejected (the upstream answered ${main.http?.upstream_status ?? 401}): replace it (${replace}), or check its permissions at the API${changed}`;
+    case 'provider_token_refused':
+      return `the token endpoint of provider ${provider.name} refused its client credentials: check client_id, scopes and audience (caracal providers get ${provider.name} --zone ${zone}) and replace the client secret (${replace})${changed}`;
+    default:
+      return `the token endpoint of provider ${provider.name} could not be reached or did not issue a token: check that its token_url is up and reachable from the Gateway (caracal providers get ${provider.name} --zone ${zone})${changed}`;
   }
 }
 

@@ -66,6 +66,8 @@ export interface SeedOptions {
   readonly app?: string;
   /** Resource slug (default `billing-api`). */
   readonly resource?: string;
+  /** A provider of the zone (ID or name) whose credential the Gateway injects for the resource. */
+  readonly provider?: string;
 }
 
 /** What seedInternalApi created. `clientSecret` is the app's secret, shown once by the API. */
@@ -202,6 +204,7 @@ function makeStack(parts: {
       id: options.resource ?? 'billing-api',
       scopes: options.scopes,
       upstream_url: options.upstreamUrl,
+      ...(options.provider === undefined ? {} : { provider: options.provider }),
     });
     const ids = { appId: app.id, resourceId: resource.id };
     const rules = options.rules?.(ids) ?? [{ id: 'starter', effect: 'allow', scopes: options.scopes, paths: ['/**'] }];

@@ -7,15 +7,23 @@ import { parseInput } from '../http-errors.js';
 import { listQuery, pageBody } from './paging.js';
 
 const zoneName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'use 1–63 lowercase letters, digits, ".", "_" or "-"');
+const zoneFields = {
+  name: zoneName,
+  kind: z.enum(['evaluation', 'production']),
+  description: z.string().max(500),
+  allowed_private_hosts: z.array(z.string().min(1).max(255)).max(100),
+};
 const zoneCreate = z
   .object({
-    name: zoneName,
-    kind: z.enum(['evaluation', 'production']).default('evaluation'),
-    description: z.string().max(500).default(''),
-    allowed_private_hosts: z.array(z.string().min(1).max(255)).max(100).default([]),
+    ...zoneFields,
+    kind: zoneFields.kind.default('evaluation'),
+    description: zoneFields.description.default(''),
+    allowed_private_hosts: zoneFields.allowed_private_hosts.default([]),
   })
   .strict();
-const zonePatch = zoneCreate.partial().strict();
+// Built from the fields without defaults: zod's partial() keeps a default, so a patch made from
+// zoneCreate would reset an omitted kind to evaluation (a production zone silently downgraded).
+const zonePatch = z.object(zoneFields).partial().strict();
 
 /** The API shape of a zone (snake_case, stable). */
 export function zoneView(zone: Zone) {
