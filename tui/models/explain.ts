@@ -14,12 +14,12 @@ const MID = '\u0002';
 const CLOSE = '\u0003';
 
 /** renderExplanation's painter, as markers that survive escaping and then become tags. */
-function marker(name: string, text: string): string {
+export function marker(name: string, text: string): string {
   return `${OPEN}${name}${MID}${text}${CLOSE}`;
 }
 
 /** Turns the painter's markers into blessed tags, everything else escaped. */
-function markersToTags(text: string): string {
+export function markersToTags(text: string): string {
   return esc(text).replace(new RegExp(`${OPEN}(\\w+)${MID}([^${CLOSE}]*)${CLOSE}`, 'g'), (_all, name: string, inner: string) =>
     name === 'bold' ? `{bold}${inner}{/bold}` : `{${name}-fg}${inner}{/${name}-fg}`,
   );

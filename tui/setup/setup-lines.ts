@@ -1,9 +1,9 @@
-import type { Color } from '../../core/cli/output.js';
 import { toCaracalError } from '../../core/errors.js';
 import type { Field, ScenarioContribution } from '../../core/plugin/types.js';
 import { formatSetupResult } from '../../core/setup/format.js';
 import type { SetupResult } from '../../core/setup/setup.js';
 import { visibleLine } from '../line-input.js';
+import { marker, markersToTags } from '../models/explain.js';
 import { maskSecret } from '../models/secret.js';
 import { bold, color, esc, truncate } from '../tags.js';
 import { currentField, currentPage, isTextField, pageFields, progress, reviewOf, writesProfile, type SetupForm } from './form.js';
@@ -179,20 +179,13 @@ export function runningLines(scenario: ScenarioContribution, done: readonly stri
   return [bold(`Running ${esc(scenario.title)}…`), '', ...done.map((line) => color('gray', esc(line)))];
 }
 
-const TAGS: Readonly<Record<Color, string>> = { red: 'red-fg', green: 'green-fg', yellow: 'yellow-fg', blue: 'blue-fg', magenta: 'magenta-fg', cyan: 'cyan-fg', gray: 'gray-fg', bold: 'bold', dim: 'gray-fg' };
-
 /**
- * The result, exactly as `caracal setup` prints it (core/setup/format.ts), colored with tags. The
- * printer's color marks are placed as private-use characters first, so all the text can be
- * escaped before they become tags.
+ * The result, exactly as `caracal setup` prints it (core/setup/format.ts), colored with tags the
+ * way Explain colors `caracal explain`'s narrative (markers that survive escaping).
  */
 export function resultText(result: SetupResult, revealed: boolean): string {
   const shown = revealed ? result : { ...result, client_secret: maskSecret(result.client_secret) };
-  const marked = formatSetupResult(shown, (c, text) => `\uE000${c}\uE001${text}\uE002`);
-  const tagged = esc(marked).replace(/\uE000(\w+)\uE001([^\uE002]*)\uE002/g, (_m, c: string, text: string) => {
-    const tag = TAGS[c as Color] ?? 'bold';
-    return `{${tag}}${text}{/${tag}}`;
-  });
+  const tagged = markersToTags(formatSetupResult(shown, marker));
   const intro = revealed ? 'v hides the client secret again.' : 'The client secret is masked: v reveals it.';
   const keys = 'c copies it · i the IDs · p the profile · u the run line · l the curl line (OSC 52) · w saves all to a file';
   return `${color('green', '✔ Setup complete.')} ${intro}\n${color('gray', keys)}\n\n${tagged}`;
