@@ -178,7 +178,7 @@ describe('caracal setup --scenario third-party-provider refusals (nothing is cre
     ['no credential for a provider that does not exist yet', () => ['--provider-kind', 'bearer'], /provider "llm-api" does not exist in zone tp-refused yet, so setup needs its credential/, /--credential-file PATH/],
     ['a flag of another kind', () => ['--provider-kind', 'api-key', '--api-key-header', 'X-Api-Key', '--token-url', 'https://a/t', '--credential-file', '-'], /--token-url applies only when --provider-kind is oauth2-client-credentials/, /drop --token-url/],
     ['api-key without a place for the key', () => ['--provider-kind', 'api-key', '--credential-file', '-'], /give either API key header \(--api-key-header/, /./],
-    ['a basic credential without a colon', () => ['--provider-kind', 'basic', '--credential-file', '-'], /one line "user:password"/, /./],
+    ['a basic credential without a colon', () => ['--provider-kind', 'basic', '--credential-file', '-'], /a basic credential file holds user:password/, /./],
   ])('refuses %s with a message that says how to fix it', async (_name, args, message, hint) => {
     const run = await setup('tp-refused', args(), 'sk-STDIN-secret-no-colon\n');
     expect(run.code).toBe(2);

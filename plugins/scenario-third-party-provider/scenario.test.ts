@@ -52,6 +52,7 @@ describe('the third-party-provider scenario', () => {
     ['bearer', { ...base, providerKind: 'bearer', credential: 'tok' }, { header: 'authorization', scheme: 'Bearer', allowed_hosts: [] }, { token: 'tok' }],
     ['bearer with its own scheme', { ...base, providerKind: 'bearer', authScheme: 'Token', credential: 'tok' }, { header: 'authorization', scheme: 'Token', allowed_hosts: [] }, { token: 'tok' }],
     ['basic (the first colon splits)', { ...base, providerKind: 'basic', credential: 'ann:pa:ss word' }, { allowed_hosts: [] }, { username: 'ann', password: 'pa:ss word' }],
+    ['basic as JSON', { ...base, providerKind: 'basic', credential: '{"username": "ann", "password": "pw"}' }, { allowed_hosts: [] }, { username: 'ann', password: 'pw' }],
     [
       'oauth2 client credentials',
       { ...base, providerKind: 'oauth2-client-credentials', tokenUrl: 'https://auth.example.com/token', clientId: 'cid', providerScopes: ['a', 'b', 'a'], audience: 'https://api.example.com', allowedHosts: ['api.example.com'], credential: 'cs' },
@@ -93,7 +94,9 @@ describe('the third-party-provider scenario', () => {
     [{ ...base, providerKind: 'oauth2-client-credentials', clientId: 'c', credential: 's' }, /needs "tokenUrl" when providerKind is oauth2-client-credentials/],
     [{ ...base, providerKind: 'oauth2-client-credentials', tokenUrl: 'ftp://x', clientId: 'c', credential: 's' }, /use an absolute http\(s\) URL/],
     [{ ...base, providerKind: 'oauth2-client-credentials', tokenUrl: 'https://a/t', clientId: 'c', providerScopes: ['has space'] }, /"has space" is not a scope/],
-    [{ ...base, providerKind: 'basic', credential: 'no-colon' }, /one line "user:password"/],
+    [{ ...base, providerKind: 'basic', credential: 'no-colon' }, /a basic credential file holds user:password/],
+    [{ ...base, providerKind: 'basic', credential: 'ann:' }, /the basic credential is not usable \(password: must not be empty\)/],
+    [{ ...base, providerKind: 'bearer', credential: '{"api_key": "k"}' }, /the bearer credential is not usable \(token: .*; credential: Unrecognized key: "api_key"\)/],
     [{ ...apiKey, credential: 'two\nlines' }, /one line of at most 16 KiB/],
   ])('refuses bad answers with a message that says what to give (%#)', (answers, message) => {
     expect(() => planThirdPartyProvider(answers)).toThrow(message);

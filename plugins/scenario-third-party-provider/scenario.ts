@@ -1,4 +1,5 @@
-import { providerConfigSchemas, providerKinds } from '../../core/control/routes/provider-config.js';
+import { parseCredentialFile } from '../../core/cli/commands/admin/providers.js';
+import { providerConfigSchemas, providerCredentialSchemas, providerKinds } from '../../core/control/routes/provider-config.js';
 import type { ProviderKind } from '../../core/domain/types.js';
 import { allowedHostsOf, hostEntryOf, isHostAllowed } from '../../core/net/allowed-hosts.js';
 import { CaracalError } from '../../core/errors.js';
@@ -134,7 +135,7 @@ const fields = {
     name: 'credential',
     label: 'Credential',
     help:
-      'The secret, from a file or stdin (never typed on the command line), one line: api-key the key; bearer the token; basic user:password; oauth2-client-credentials the client secret. ' +
+      'The secret, from a file or stdin (never typed on the command line), one line: api-key the key; bearer the token; basic user:password; oauth2-client-credentials the client secret (or a JSON object of the kind\'s fields). ' +
       'Required when the provider is created; on a re-run, a new one replaces the stored one and none keeps it',
     kind: 'secret',
     required: false,
@@ -192,8 +193,7 @@ export function planThirdPartyProvider(input: ScenarioInput): ScenarioPlan {
       hint: `add it: --allowed-hosts ${[...allowed, hostEntryOf(upstream)].join(',')}, or fix --upstream`,
     });
   }
-  // Taken as given (collectInput only drops the file's line end): spaces may belong to a password.
-  const secret = answers.optional(fields.credential, (v) => (typeof v === 'string' && v !== '' ? v : undefined));
+  const secret = answers.optional(fields.credential, text);
   const provider: PlannedObject = {
     kind: 'provider',
     ref: 'provider',
@@ -245,23 +245,16 @@ function providerConfig(kind: ProviderKind, answers: ReturnType<typeof answerRea
   }
 }
 
-/** The write-only credentials of a kind from the one-line credential (see docs/third-party.md). */
+/**
+ * The write-only credentials of a kind from the credential text, in the format `caracal providers
+ * set-credentials` reads (one parser), checked with the admin API's schema; never echoed.
+ */
 function providerCredentials(kind: ProviderKind, secret: string): Readonly<Record<string, string>> {
-  switch (kind) {
-    case 'api-key':
-      return { api_key: secret };
-    case 'bearer':
-      return { token: secret };
-    case 'basic': {
-      // RFC 7617: the user ID cannot contain ":", so the first one separates it from the password.
-      const colon = secret.indexOf(':');
-      if (colon <= 0 || colon === secret.length - 1) {
-        // Never echo the credential, not even in part.
-        throw new CaracalError('CRC_USAGE', 'a basic provider\'s credential is one line "user:password" (user name and password both non-empty)');
-      }
-      return { username: secret.slice(0, colon), password: secret.slice(colon + 1) };
-    }
-    case 'oauth2-client-credentials':
-      return { client_secret: secret };
+  const credentials = parseCredentialFile(kind, secret);
+  const parsed = providerCredentialSchemas[kind].safeParse(credentials);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'credential'}: ${i.message}`).join('; ');
+    throw new CaracalError('CRC_USAGE', `the ${kind} credential is not usable (${problems})`, { hint: fields.credential.help });
   }
+  return credentials;
 }
