@@ -4,6 +4,8 @@ import { auditView } from './audit.js';
 import { explainCommand, explainView } from './explain.js';
 import { homeView } from './home.js';
 import { pluginsView } from './plugins.js';
+import { policiesView } from './policies.js';
+import { policyView } from './policy.js';
 import { providersView } from './providers.js';
 import { resourcesView } from './resources.js';
 import { zonesView } from './zones.js';
@@ -34,6 +36,6 @@ const quitCommand: PaletteCommand = {
 
 /** The built-in views and palette commands. */
 export const builtinViews: ConsoleExtension = {
-  views: [homeView, zonesView, appsView, resourcesView, providersView, auditView, explainView, pluginsView],
+  views: [homeView, zonesView, appsView, resourcesView, providersView, policiesView, policyView, auditView, explainView, pluginsView],
   commands: [zoneCommand, explainCommand, quitCommand],
 };
