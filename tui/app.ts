@@ -226,6 +226,7 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
     return new Promise((resolve) => {
       let state: LineState = lineState(opts.initial ?? '');
       let message = '';
+      let tone: 'red' | 'gray' = 'red';
       const draw = () => {
         const label = `${opts.label} `;
         const room = Math.max(5, Number(screen.width) - label.length - 2 - message.length);
@@ -233,7 +234,7 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
         const before = esc(line.text.slice(0, line.cursor));
         const at = esc(line.text.slice(line.cursor, line.cursor + 1) || ' ');
         const after = esc(line.text.slice(line.cursor + 1));
-        prompt.setContent(`{bold}${esc(label)}{/bold}${before}{inverse}${at}{/inverse}${after}${message === '' ? '' : `  ${color('red', esc(message))}`}`);
+        prompt.setContent(`{bold}${esc(label)}{/bold}${before}{inverse}${at}{/inverse}${after}${message === '' ? '' : `  ${color(tone, esc(message))}`}`);
         render();
       };
       const finish = (value: string | undefined) => {
@@ -254,8 +255,15 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
           if (problem === undefined) finish(result.text);
           else {
             message = problem;
+            tone = 'red';
             draw();
           }
+        } else if (result.kind === 'complete' && opts.complete !== undefined) {
+          const options = opts.complete(state.text);
+          if (options.length === 1) state = lineState(`${options[0] ?? ''} `);
+          message = options.length === 1 ? '' : options.length === 0 ? 'nothing completes that' : options.join(' ');
+          tone = 'gray';
+          draw();
         } else {
           state = result.state;
           message = '';
@@ -320,33 +328,12 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
   }
 
   async function openPalette(): Promise<void> {
-    const line = await askWithCompletion(':');
+    const line = await ask({ label: ':', complete: (typed) => completePalette(typed, catalog()) });
     if (line === undefined) return;
     const action = parsePalette(line, catalog());
     if (action.kind === 'error') statusLine.error(new Error(action.message));
     else if (action.kind === 'view') open(action.id, {}, 'push');
     else await commands.get(action.name)?.run(ctx, action.arg);
-  }
-
-  /** The palette's prompt: like `ask`, with tab completing view and command names. */
-  function askWithCompletion(label: string): Promise<string | undefined> {
-    const pending = ask({ label });
-    const inner = overlay;
-    overlay = (ch, key) => {
-      if (key.full !== 'tab' || inner === undefined) {
-        inner?.(ch, key);
-        return;
-      }
-      const promptText = prompt.getContent();
-      const typed = promptText.slice(label.length + 1).replace(/\s+$/, '');
-      const options = completePalette(typed, catalog());
-      if (options.length === 1) {
-        for (const c of (options[0] ?? '').slice(typed.length)) inner(c, { full: c });
-        inner(' ', { full: 'space' });
-      } else statusText = esc(options.length === 0 ? 'no view or command starts like that' : options.join('  '));
-      render();
-    };
-    return pending.finally(() => (overlay = undefined));
   }
 
   async function filterTop(): Promise<void> {

@@ -94,6 +94,8 @@ export interface AskOptions {
   readonly secret?: boolean;
   /** Returns a message when the answer is not acceptable; the prompt stays open and shows it. */
   readonly validate?: (value: string) => string | undefined;
+  /** Tab completion: the candidates for what was typed (one is filled in; several are listed). */
+  readonly complete?: (value: string) => readonly string[];
 }
 
 /** The status line above the hint bar. */
