@@ -21,13 +21,26 @@ const field = z.strictObject({
   validate: fn.optional(),
 });
 
-const scenario = z.strictObject({
-  id,
-  title: text,
-  description: z.string(),
-  steps: z.array(z.strictObject({ id, title: text, fields: z.array(field) })),
-  plan: fn,
-});
+const scenario = z
+  .strictObject({
+    id,
+    title: text,
+    description: z.string(),
+    steps: z.array(z.strictObject({ id, title: text, fields: z.array(field) })),
+    plan: fn,
+  })
+  .superRefine((s, ctx) => {
+    // A `when` is decided by an answer given before it: it must name an earlier field.
+    const before = new Set<string>();
+    s.steps.forEach((step, i) =>
+      step.fields.forEach((f, j) => {
+        if (f.when !== undefined && !before.has(f.when.field)) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'fields', j, 'when', 'field'], message: `"${f.when.field}" is not a field before "${f.name}"` });
+        }
+        before.add(f.name);
+      }),
+    );
+  });
 
 const hooksShape = Object.fromEntries(hookNames.map((name) => [name, fn.optional()])) as Record<HookName, z.ZodOptional<typeof fn>>;
 

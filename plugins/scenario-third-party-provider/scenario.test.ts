@@ -115,6 +115,13 @@ describe('the third-party-provider scenario', () => {
     }
   });
 
+  it('is refused at load when a when names no earlier field (the loader checks it)', () => {
+    const steps = thirdPartyProviderScenario.steps.map((st) => ({ ...st, fields: st.fields.map((f) => (f.name === 'tokenUrl' ? { ...f, when: { field: 'clientId', in: ['x'] } } : f)) }));
+    expect(() => validatePlugin({ name: 'x', caracal: '^1', scenarios: [{ ...thirdPartyProviderScenario, steps }] }, 'x')).toThrow(
+      /scenarios\.0\.steps\.3\.fields\.5\.when\.field: "clientId" is not a field before "tokenUrl"/,
+    );
+  });
+
   it('is pure: the same answers give the same plan', () => {
     expect(planThirdPartyProvider(apiKey)).toEqual(planThirdPartyProvider(apiKey));
   });
