@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PluginListEntry } from '../core/cli/commands/plugin.js';
 import { hookKinds, hookNames } from '../core/plugin/hooks.js';
+import { PLUGIN_API_VERSION } from '../core/plugin/types.js';
 import { startStack, type Stack } from './support/stack.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 import { caracal, ROOT, workloadEnv, type SetupJson } from './support/workload.js';
@@ -90,6 +91,10 @@ describe('the example plugin README (the plugin author guide)', () => {
       .filter((m): m is RegExpExecArray => m !== null)
       .map(([, name, kind, timeout, failure]) => ({ name, kind, timeoutMs: Number(timeout), failure }));
     expect(rows).toEqual(hookNames.map((name) => ({ name, kind: hookKinds[name].kind, timeoutMs: hookKinds[name].timeoutMs, failure: hookKinds[name].failure })));
+  });
+
+  it('states the plugin API version this Caracal provides', () => {
+    expect(readme).toContain(`This Caracal provides plugin API **${PLUGIN_API_VERSION}**`);
   });
 
   it('covers every contribution, and docs/plugins.md links it', () => {
