@@ -5,12 +5,25 @@ const ECHO_LIMIT = 64 * 1024;
 /** Headers echoed back (others are counted, not shown, so secrets in odd headers stay out). */
 const ECHOED = ['content-type', 'content-length', 'user-agent', 'accept', 'x-request-id', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'authorization', 'x-api-key'];
 
+/** Query parameter names that usually carry a credential (`api_key`, `access_token`, `sig`, …). */
+const SECRET_PARAM = /key|token|secret|pass|auth|sig|credential/i;
+
+/**
+ * Says that a credential arrived without showing it: an `Authorization`-style value keeps its
+ * scheme word (`present (Bearer …)`), anything else only its length.
+ */
+export function presence(value: string): string {
+  const space = value.indexOf(' ');
+  return space > 0 ? `present (${value.slice(0, space)} …)` : `present (${value.length} characters)`;
+}
+
 /**
  * The built-in demo upstream (`caracal demo-upstream`): answers every request with JSON echoing
  * the method, path, query, selected headers and the body, so the walkthrough needs no Docker.
  * `/status/<code>` answers with that status; `/slow/<ms>` waits first (at most 60 s). It shows
- * whether an `authorization` header arrived (as `present`/absent, never its value), which makes
- * the Gateway's credential stripping and injection visible.
+ * whether a credential arrived (`authorization`, `x-api-key`, and query parameters named like a
+ * key, token, secret or password) as `present (…)`, never its value, which makes the Gateway's
+ * credential stripping and injection visible without putting a provider's key on a terminal.
  */
 export function createDemoUpstream(): Server {
   return createServer((req, res) => {
@@ -25,8 +38,10 @@ export function createDemoUpstream(): Server {
       const headers: Record<string, string> = {};
       for (const name of ECHOED) {
         const value = req.headers[name];
-        if (typeof value === 'string') headers[name] = name === 'authorization' || name === 'x-api-key' ? `present (${value.split(' ')[0] ?? ''} …)` : value;
+        if (typeof value === 'string') headers[name] = name === 'authorization' || name === 'x-api-key' ? presence(value) : value;
       }
+      const query: Record<string, string> = {};
+      for (const [name, value] of url.searchParams) query[name] = SECRET_PARAM.test(name) ? presence(value) : value;
       const status = /^\/status\/(\d{3})$/.exec(url.pathname);
       const slow = /^\/slow\/(\d{1,5})$/.exec(url.pathname);
       const code = status ? Number(status[1]) : 200;
@@ -34,7 +49,7 @@ export function createDemoUpstream(): Server {
         service: 'caracal-demo-upstream',
         method: req.method,
         path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
+        query,
         headers,
         body: Buffer.concat(chunks).toString('utf8'),
         body_bytes: size,
