@@ -12,7 +12,9 @@ import { percentile, round, type Benchmark, type Figure } from './harness.js';
  * The Gateway against baselines measured in the same run on the same machine (DESIGN.md §13):
  * the upstream called directly, a bare undici reverse proxy (node:http + undici dispatch, the same
  * connection settings as the Gateway, no checks), nginx as a reverse proxy where installed, and
- * the Gateway itself (`caracal serve gateway`, seeded, one valid token reused). The upstream, each
+ * the Gateway itself (`caracal serve gateway`, seeded, one valid token reused), and the Gateway on
+ * a resource whose api-key provider credential it injects (third-party-provider scenario) against
+ * the internal scenario measured just before (target: within 10 %). The upstream, each
  * proxy and the load generator are separate processes; the load generator is closed-loop (each of
  * N connections sends its next request when the previous answer is read) for a fixed time.
  * Finally the Gateway is stopped with SIGTERM and its ledger rows are counted: one per response.
@@ -141,7 +143,7 @@ async function measure(name: string, url: string, headers: Record<string, string
 
 const bench: Benchmark = {
   name: 'gateway',
-  description: `req/s and latency at ${CONNECTIONS} connections (${DURATION_MS / 1000} s closed loop) and at 1: direct, bare undici proxy, nginx, the Gateway; audit rows after SIGTERM`,
+  description: `req/s and latency at ${CONNECTIONS} connections (${DURATION_MS / 1000} s closed loop) and at 1: direct, bare undici proxy, nginx, the Gateway (internal scenario and api-key provider injection); audit rows after SIGTERM`,
   async run(): Promise<Figure[]> {
     const upstream = await serve(UPSTREAM_SOURCE, {});
     const bare = await serve(BARE_PROXY_SOURCE, { UPSTREAM: upstream.url });
@@ -151,6 +153,17 @@ const bench: Benchmark = {
       const seeded = await stack.seedInternalApi({ upstreamUrl: upstream.url, scopes: ['bench:read'] });
       const token = await stack.mint(seeded);
       const gwHeaders = stack.gatewayHeaders(seeded, token);
+      // A second resource on the same upstream with an api-key provider; the policy allows both apps on both.
+      await stack.adminOk('POST', `/v1/zones/${seeded.zoneName}/providers`, { name: 'bench-key', kind: 'api-key', config: { header: 'X-Api-Key' }, credentials: { api_key: 'bench-api-key' } });
+      const withKey = await stack.seedInternalApi({
+        upstreamUrl: upstream.url,
+        scopes: ['bench:read'],
+        app: 'agent-provider',
+        resource: 'bench-provider',
+        provider: 'bench-key',
+        rules: (ids) => [{ id: 'starter', effect: 'allow', scopes: ['bench:read'], apps: [seeded.appId, ids.appId], resources: [seeded.resourceId, ids.resourceId], paths: ['/**'] }],
+      });
+      const providerHeaders = stack.gatewayHeaders(withKey, await stack.mint(withKey));
       const served = { count: 0 };
       const path = '/v1/items';
 
@@ -159,6 +172,7 @@ const bench: Benchmark = {
       const nginx = nginxBinary();
       if (nginx === null) console.log('  nginx                        missing (not installed): row skipped');
       const gateway = await measure('Gateway', stack.gatewayUrl + path, gwHeaders, CONNECTIONS, DURATION_MS, served);
+      const injecting = await measure('Gateway, api-key provider', stack.gatewayUrl + path, providerHeaders, CONNECTIONS, DURATION_MS, served);
       const proxy1 = await measure('bare undici proxy, 1 conn', bare.url + path, {}, 1, SINGLE_DURATION_MS);
       const gateway1 = await measure('Gateway, 1 conn', stack.gatewayUrl + path, gwHeaders, 1, SINGLE_DURATION_MS, served);
 
@@ -176,6 +190,8 @@ const bench: Benchmark = {
         { id: 'gateway_rps', value: round(gateway.perSecond, 0), unit: 'req/s', target: '>= 0.85x bare proxy', baseline_id: 'bare_proxy_rps' },
         { id: 'gateway_p50', value: round(gateway.p50, 3), unit: 'ms', target: null, baseline_id: 'bare_proxy_p50' },
         { id: 'gateway_p99', value: round(gateway.p99, 3), unit: 'ms', target: null, baseline_id: 'bare_proxy_p99' },
+        { id: 'gateway_provider_rps', value: round(injecting.perSecond, 0), unit: 'req/s', target: '>= 0.9x internal scenario', baseline_id: 'gateway_rps' },
+        { id: 'gateway_provider_p50', value: round(injecting.p50, 3), unit: 'ms', target: null, baseline_id: 'gateway_p50' },
         { id: 'bare_proxy_p50_1conn', value: round(proxy1.p50, 3), unit: 'ms', target: null },
         { id: 'gateway_p50_1conn', value: round(gateway1.p50, 3), unit: 'ms', target: null, baseline_id: 'bare_proxy_p50_1conn' },
         { id: 'gateway_added_p50_1conn', value: round(gateway1.p50 - proxy1.p50, 3), unit: 'ms', target: '<= 0.25 ms' },

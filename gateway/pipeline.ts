@@ -264,12 +264,15 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const context = { request: gatewayRequest(req, ex, true), identity: identityOf(ex.token as VerifiedToken), route, upstream, provider, fetch: resource.fetch };
     hooks.runHook('prepareUpstream', context).then(
       () => {
+        const flat = Object.entries(upstream.headers).flat();
+        // The common case (headers edited, URL kept) needs no URL parsing.
+        if (upstream.url === resource.origin + path) return send(req, res, ex, resource, resource.origin, path, flat);
         const url = new URL(upstream.url);
         // A plugin may rewrite the URL: a provider credential still goes only to an allowed host.
         if (provider !== null && url.origin !== resource.origin && !isHostAllowed(allowedHostsOf(provider.config), url)) {
           return refuse(req, res, ex, 'host_not_allowed', `a plugin sent the request to ${hostEntryOf(url)}, which is not an allowed host of provider ${provider.name}`);
         }
-        send(req, res, ex, resource, url.origin, url.pathname + url.search, Object.entries(upstream.headers).flat());
+        send(req, res, ex, resource, url.origin, url.pathname + url.search, flat);
       },
       (error: unknown) => {
         const chosen = hookRefusal(error);
@@ -354,8 +357,13 @@ function headerRecord(flat: readonly string[]): Record<string, string> {
 function gatewayRequest(req: IncomingMessage, ex: Exchange, withCredentials: boolean): GatewayRequest {
   const url = req.url ?? '';
   const q = url.indexOf('?');
-  const headers = { ...req.headers };
-  if (!withCredentials) delete headers.authorization;
+  // Deciders see the headers as received (read-only); observers get a copy without the credential.
+  let headers: GatewayRequest['headers'] = req.headers;
+  if (!withCredentials) {
+    const copy = { ...req.headers };
+    delete copy.authorization;
+    headers = copy;
+  }
   return {
     requestId: ex.requestId,
     method: ex.method,

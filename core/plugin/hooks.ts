@@ -170,21 +170,15 @@ export type OutboundFetch = (url: string, request: OutboundRequest) => Promise<O
  * a `refusal` property naming one (see `upstreamRefusal` in types.ts); its message is shown to the
  * caller, so it must name no secret. Any other failure refuses with `provider_unavailable`.
  */
-export type UpstreamRefusalReason =
-  | 'provider_unavailable'
-  | 'provider_token_unavailable'
-  | 'provider_token_refused'
-  | 'host_not_allowed'
-  | 'address_not_allowed';
-
-/** Every {@link UpstreamRefusalReason}, for checks at run time. */
-export const upstreamRefusalReasons: readonly UpstreamRefusalReason[] = [
+export const upstreamRefusalReasons = [
   'provider_unavailable',
   'provider_token_unavailable',
   'provider_token_refused',
   'host_not_allowed',
   'address_not_allowed',
-];
+] as const;
+
+export type UpstreamRefusalReason = (typeof upstreamRefusalReasons)[number];
 
 /**
  * Context of `prepareUpstream`: each plugin may edit the outgoing URL and headers in place. The

@@ -6,9 +6,10 @@ import type { TokenCache } from './oauth-tokens.js';
  * Puts a provider's credential on the outgoing request (DESIGN.md §5, §9), in the config shapes of
  * core/control/routes/provider-config.ts. The Gateway has already removed the caller's
  * `Authorization` and every `X-Caracal-*` header; a caller header or query parameter with the
- * credential's own name is replaced, never sent beside it.
+ * credential's own name is replaced, never sent beside it. Synchronous unless an OAuth token must
+ * be fetched: the hook driver then needs no timer and no promise for the call.
  */
-export async function injectCredential(ctx: PrepareUpstreamContext, tokens: TokenCache): Promise<void> {
+export function injectCredential(ctx: PrepareUpstreamContext, tokens: TokenCache): void | Promise<void> {
   const provider = ctx.provider;
   if (provider === null) return;
   const { headers } = ctx.upstream;
@@ -30,9 +31,12 @@ export async function injectCredential(ctx: PrepareUpstreamContext, tokens: Toke
       headers.authorization = `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
       return;
     }
-    case 'oauth2-client-credentials':
-      headers.authorization = `Bearer ${await tokens.token(provider, ctx.fetch)}`;
+    case 'oauth2-client-credentials': {
+      const token = tokens.token(provider, ctx.fetch);
+      if (typeof token === 'string') headers.authorization = `Bearer ${token}`;
+      else return token.then((value) => void (headers.authorization = `Bearer ${value}`));
       return;
+    }
     default:
       throw upstreamRefusal('provider_unavailable', `provider ${provider.name} has kind ${provider.kind}, which this plugin does not inject`);
   }

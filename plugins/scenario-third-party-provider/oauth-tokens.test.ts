@@ -38,7 +38,7 @@ describe('the token cache', () => {
     let now = 0;
     const cache = createTokenCache(() => now);
     const { fetch, requests } = endpoint((n) => ok(n));
-    const got = await Promise.all(Array.from({ length: 20 }, () => cache.token(provider(), fetch)));
+    const got = await Promise.all(Array.from({ length: 20 }, async () => cache.token(provider(), fetch)));
     expect(new Set(got)).toEqual(new Set(['tok-1']));
     now = 79_999; // 100 s life, margin 20 s: refresh from 80 s
     expect(await cache.token(provider(), fetch)).toBe('tok-1');
@@ -51,7 +51,7 @@ describe('the token cache', () => {
     const { fetch, requests } = endpoint((n) => ok(n));
     await cache.token(provider(), fetch);
     now = 85_000;
-    const during = await Promise.all(Array.from({ length: 10 }, () => cache.token(provider(), fetch)));
+    const during = await Promise.all(Array.from({ length: 10 }, async () => cache.token(provider(), fetch)));
     expect(new Set(during)).toEqual(new Set(['tok-1']));
     expect(requests).toHaveLength(2);
     await new Promise(setImmediate); // let the background refresh land
@@ -92,7 +92,7 @@ describe('the token cache', () => {
   ] as const)('turns %s into %s, naming no secret', async (_name, refusal, reply, words) => {
     const cache = createTokenCache(() => 0);
     const { fetch } = endpoint(() => reply);
-    const error = (await cache.token(provider(), fetch).catch((e: unknown) => e)) as Error & { refusal: string };
+    const error = (await Promise.resolve(cache.token(provider(), fetch)).catch((e: unknown) => e)) as Error & { refusal: string };
     expect(error.refusal).toBe(refusal);
     expect(error.message).toContain(`the token endpoint https://auth.example.com of provider llm`);
     expect(error.message).toContain(words);
@@ -102,7 +102,7 @@ describe('the token cache', () => {
   it('tries again after a failure (no failure is cached)', async () => {
     const cache = createTokenCache(() => 0);
     const { fetch, requests } = endpoint((n) => (n === 1 ? { status: 503, body: '' } : ok(n)));
-    await expect(cache.token(provider(), fetch)).rejects.toMatchObject({ refusal: 'provider_token_unavailable' });
+    await expect(Promise.resolve(cache.token(provider(), fetch))).rejects.toMatchObject({ refusal: 'provider_token_unavailable' });
     expect(await cache.token(provider(), fetch)).toBe('tok-2');
     expect(requests).toHaveLength(2);
   });

@@ -41,8 +41,8 @@ interface Entry {
 
 /** The token cache of one Gateway process. */
 export interface TokenCache {
-  /** An access token for the provider: cached, or from the single token request in flight. */
-  token(provider: UpstreamProvider, fetch: OutboundFetch): Promise<string>;
+  /** An access token for the provider: cached (returned at once), or from the single token request in flight. */
+  token(provider: UpstreamProvider, fetch: OutboundFetch): string | Promise<string>;
 }
 
 /** Creates an empty cache; `now` is replaceable for tests. */
@@ -68,7 +68,7 @@ export function createTokenCache(now: () => number = Date.now): TokenCache {
   }
 
   return {
-    async token(provider, fetch) {
+    token(provider, fetch) {
       let entry = entries.get(provider.id);
       if (entry === undefined || entry.revision !== provider.revision) {
         // New or rotated: the old token (and any flight for it) is dropped with the old entry.
@@ -80,7 +80,7 @@ export function createTokenCache(now: () => number = Date.now): TokenCache {
       if (current !== undefined && at < current.refreshAt) return current.value;
       const flight = entry.pending ?? refresh(entry, provider, fetch);
       if (current !== undefined && at < current.usableUntil) return current.value;
-      return (await flight).value;
+      return flight.then((token) => token.value);
     },
   };
 }
