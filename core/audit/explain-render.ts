@@ -33,6 +33,7 @@ export function renderExplanation(explanation: Explanation, paint: Paint): strin
   row('zone', e.zone_id);
   row('app', e.application_id === null ? null : e.application_name !== null && e.application_name !== e.application_id ? `${e.application_name} (${e.application_id})` : e.application_id);
   row('resource', e.resource_id);
+  row('provider', e.provider === null ? null : `${e.provider.name} (${e.provider.kind}, ${e.provider.id})`);
   if (e.scopes.requested.length > 0 || e.scopes.granted.length > 0) {
     row('scopes', `requested ${e.scopes.requested.join(' ') || '-'} · granted ${e.scopes.granted.join(' ') || '-'}`);
   }

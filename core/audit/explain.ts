@@ -82,6 +82,8 @@ export interface Explanation {
   readonly application_id: string | null;
   readonly application_name: string | null;
   readonly resource_id: string | null;
+  /** The provider whose credential the Gateway injects for the resource, as it is now; null when none (additive key). */
+  readonly provider: { readonly id: string; readonly name: string; readonly kind: string } | null;
   readonly scopes: { readonly requested: readonly string[]; readonly granted: readonly string[] };
   readonly method: string | null;
   readonly path: string | null;
@@ -151,6 +153,7 @@ export function buildExplanation(input: ExplainInput): Explanation {
     application_id: main.app,
     application_name: state.app?.name ?? null,
     resource_id: main.resource,
+    provider: state.provider == null ? null : { id: state.provider.id, name: state.provider.name, kind: state.provider.kind },
     scopes: scopesOf(main, issuance),
     method: main.http?.method ?? null,
     path: main.http?.path ?? null,

@@ -35,4 +35,14 @@ describe('explain screen', () => {
   it('leaves the timeline out on a very narrow screen', () => {
     expect(explainScreen(buildExplanation({ requestId: 'req_01DENIED', events: [denied] }), 50)).not.toContain('events of this request');
   });
+
+  it('names the provider of the resource (as it is now) under the resource; none without one', () => {
+    const provider = { id: 'prv_1', name: 'weather', kind: 'api-key', updatedAt: '2026-01-01T00:00:00.000Z' };
+    const explanation = buildExplanation({ requestId: 'req_01DENIED', events: [denied], state: { provider } });
+    expect(explanation.provider).toEqual({ id: 'prv_1', name: 'weather', kind: 'api-key' });
+    expect(visible(explainScreen(explanation, 120))).toMatch(/resource\s+resource:\/\/billing-api\n\s+provider\s+weather \(api-key, prv_1\)\n/);
+    const none = buildExplanation({ requestId: 'req_01DENIED', events: [denied] });
+    expect(none.provider).toBeNull();
+    expect(visible(explainScreen(none, 120))).not.toContain('provider');
+  });
 });
