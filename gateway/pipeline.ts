@@ -256,7 +256,8 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const path = joinUpstreamPath(resource.basePath, target.path, target.search);
     const provider = resource.provider;
     if (provider === null && !deps.prepare.everyRoute) return send(req, res, ex, resource, resource.origin, path, headers);
-    if (provider !== null && !deps.prepare.providerKinds.has(provider.kind)) {
+    // Fail closed: a provider route is never forwarded without a plugin to inject its credential.
+    if (provider !== null && (!deps.prepare.providerKinds.has(provider.kind) || !hooks.has('prepareUpstream'))) {
       return refuse(req, res, ex, 'provider_unavailable', `no loaded plugin injects credentials of kind ${provider.kind} (provider ${provider.name}); check caracal plugin list`);
     }
     const upstream = { url: resource.origin + path, headers: headerRecord(headers) };
