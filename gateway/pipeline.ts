@@ -268,7 +268,10 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
         const flat = Object.entries(upstream.headers).flat();
         // The common case (headers edited, URL kept) needs no URL parsing.
         if (upstream.url === resource.origin + path) return send(req, res, ex, resource, resource.origin, path, flat);
-        const url = new URL(upstream.url);
+        const url = URL.canParse(upstream.url) ? new URL(upstream.url) : undefined;
+        if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+          return refuse(req, res, ex, 'provider_unavailable', 'a prepareUpstream plugin set an upstream URL that is not an absolute http(s) URL');
+        }
         // A plugin may rewrite the URL: a provider credential still goes only to an allowed host.
         if (provider !== null && url.origin !== resource.origin && !isHostAllowed(allowedHostsOf(provider.config), url)) {
           return refuse(req, res, ex, 'host_not_allowed', `a plugin sent the request to ${hostEntryOf(url)}, which is not an allowed host of provider ${provider.name}`);
