@@ -24,10 +24,19 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/**
+ * `CARACAL_BENCH_PROFILE=<dir>` runs every service a benchmark starts under the V8 CPU profiler,
+ * writing one `.cpuprofile` per service into `dir` when it stops (open it in Chrome DevTools).
+ */
+function profilerFlags(): string[] {
+  const dir = process.env.CARACAL_BENCH_PROFILE;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
 /** Starts `caracal serve <name>` on a free port and waits until its readiness probe answers 200. */
 export async function startService(name: 'control' | 'gateway', home: string): Promise<RunningService> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, '--home', home, 'serve', name, '--port', String(port)], {
+  const child = spawn(process.execPath, [...profilerFlags(), BIN, '--home', home, 'serve', name, '--port', String(port)], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, CARACAL_LOG_LEVEL: 'warn' },
   });
