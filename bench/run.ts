@@ -13,6 +13,7 @@ const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   stack: () => import('./stack.js'),
   explain: () => import('./explain.js'),
   run: () => import('./run-overhead.js'),
+  console: () => import('./console.js'),
 };
 
 const resultsDir = fileURLToPath(new URL('../../bench/results', import.meta.url));

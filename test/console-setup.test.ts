@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type PtySession } from './support/console.js';
 import { startStack, type Stack } from './support/stack.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
-import { BIN, workloadEnv } from './support/workload.js';
+import { BIN, ledgerEvents, workloadEnv } from './support/workload.js';
 
 /**
  * The walkthrough of DESIGN.md §1 in the real console, in a pseudo-terminal against a real stack:
@@ -31,6 +31,37 @@ afterAll(async () => {
 
 afterEach(() => tty?.dispose());
 
+/** Runs a first-success curl line from the result view as pasted, with `caracal` on PATH; resolves with its output. */
+async function runPasted(line: string): Promise<string> {
+  const bin = mkdtempSync(join(tmpdir(), 'caracal-bin-'));
+  symlinkSync(BIN, join(bin, 'caracal'));
+  try {
+    // Asynchronously: the upstream answering it lives in this process.
+    const { stdout } = await promisify(execFile)('sh', ['-c', line], { env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? tmpdir() }, encoding: 'utf8' });
+    return stdout;
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+}
+
+/** Opens a view through the `:` palette. */
+async function open(session: PtySession, command: string, expected: string | RegExp): Promise<string> {
+  session.press(':');
+  await session.waitFor(/^ ?: /m);
+  session.type(command);
+  session.press('enter');
+  return session.waitFor(expected);
+}
+
+/** Sets the Audit filter line (`/`), replacing what was there. */
+async function filterAudit(session: PtySession, filter: string): Promise<void> {
+  session.press('/');
+  await session.waitFor(/^ ?\/ /m);
+  session.press('ctrl-u');
+  session.type(filter);
+  session.press('enter');
+}
+
 /** Answers the focused text field: clears what is there (a default), types the answer, enter. */
 function answer(session: PtySession, text: string): void {
   session.press('ctrl-u');
@@ -41,6 +72,7 @@ function answer(session: PtySession, text: string): void {
 describe('guided setup in the console', () => {
   let configDir: string;
   let env: Record<string, string>;
+  let curlLine = '';
 
   beforeAll(() => {
     ({ configDir, env } = workloadEnv(stack));
@@ -103,14 +135,56 @@ describe('guided setup in the console', () => {
     await tty.waitFor('copied the curl line');
     const curl = tty.clipboard() ?? '';
     expect(curl).toMatch(/^CARACAL_CONFIG=\S+ caracal run -- sh -c /);
-    const bin = mkdtempSync(join(tmpdir(), 'caracal-bin-'));
-    symlinkSync(BIN, join(bin, 'caracal'));
-    try {
-      const { stdout } = await promisify(execFile)('sh', ['-c', curl], { env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? tmpdir() }, encoding: 'utf8' });
-      expect(JSON.parse(stdout)).toMatchObject({ ok: true, method: 'GET', url: '/' });
-    } finally {
-      rmSync(bin, { recursive: true, force: true });
-    }
+    expect(JSON.parse(await runPasted(curl))).toMatchObject({ ok: true, method: 'GET', url: '/' });
+    curlLine = curl;
+    await tty.close();
+  });
+
+  it('finds that call in Audit; Enter explains it as allowed', async () => {
+    const [call] = await ledgerEvents(stack.databasePath, 'gateway.request', (row) => row.decision === 'allow');
+    expect(call, 'the Gateway recorded the call').toBeDefined();
+    const requestId = call?.request_id ?? '';
+    tty = startConsole({ env, cols: 120, rows: 36 });
+    await tty.waitFor('zone console-e2e');
+    await open(tty, 'audit', 'REQUEST ID');
+    await filterAudit(tty, requestId);
+    await tty.waitFor((screen) => screen.includes(`${requestId} resource://billing-api`) && !screen.includes('token.issued'));
+    tty.press('enter');
+    const screen = await tty.waitFor('✔ allowed');
+    expect(screen).toContain(`GET /  ${requestId}`);
+    expect(screen).toMatch(/resource\s+resource:\/\/billing-api/);
+    expect(screen).toMatch(/gateway\s+status 200 · upstream 200/);
+    expect(screen).not.toContain('to fix:');
+    await tty.close();
+  });
+
+  it('explains a call the policy denies, with category policy', async () => {
+    // The operator narrows the starter policy to GET (through the admin API, as the Policies view would).
+    const Z = '/v1/zones/console-e2e';
+    const app = (await stack.adminOk<{ items: { id: string }[] }>('GET', `${Z}/apps`)).items[0]?.id ?? '';
+    const rules = [{ id: 'starter', effect: 'allow', apps: [app], resources: ['resource://billing-api'], scopes: ['billing:read'], methods: ['GET'], paths: ['/**'] }];
+    const version = await stack.adminOk<{ version: number }>('POST', `${Z}/policies/starter-agent-billing-api/versions`, { format: 'json', source: JSON.stringify({ rules }) });
+    const set = await stack.adminOk<{ version: number }>('POST', `${Z}/policy-sets/starter/versions`, { policies: [{ policy: 'starter-agent-billing-api', version: version.version }] });
+    await stack.adminOk('POST', `${Z}/policy-sets/starter/activate`, { version: set.version });
+
+    // Activation reaches the Gateway within a second (DESIGN.md §6): call until it refuses.
+    const post = curlLine.replace('curl -sS', 'curl -sS -X POST');
+    let denied = JSON.parse(await runPasted(post)) as { request_id?: string; category?: string };
+    for (const deadline = Date.now() + 5000; denied.category !== 'policy' && Date.now() < deadline; ) denied = JSON.parse(await runPasted(post)) as typeof denied;
+    expect(denied).toMatchObject({ category: 'policy', request_id: expect.stringMatching(/^req_/) as unknown });
+    await ledgerEvents(stack.databasePath, 'gateway.request', (row) => row.request_id === denied.request_id);
+    const requestId = denied.request_id ?? '';
+
+    tty = startConsole({ env, cols: 120, rows: 36 });
+    await tty.waitFor('zone console-e2e');
+    await open(tty, 'audit', 'REQUEST ID');
+    await filterAudit(tty, 'decision:deny');
+    await tty.waitFor((screen) => screen.includes(`deny   ${requestId}`) && !screen.includes('allow '));
+    tty.press('enter');
+    const screen = await tty.waitFor('✖ denied');
+    expect(screen).toContain(`POST /  ${requestId}`);
+    expect(screen).toMatch(/to fix: policy/);
+    expect(screen).toMatch(/nearest: rule `starter` .* allows GET but the request was POST/);
     await tty.close();
   });
 });

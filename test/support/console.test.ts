@@ -99,6 +99,12 @@ describe('pseudo-terminal driver', () => {
     await expect(tty.close()).rejects.toThrow(/not restored: the alternate screen is still active, the cursor is still hidden/);
   });
 
+  it('reports the rows drawn in inverse video (a list selection)', async () => {
+    const tty = run(`process.stdout.write('plain\\r\\n\\x1b[7mselected\\x1b[27m\\r\\nplain\\r\\n')`);
+    await tty.waitFor('selected');
+    expect(tty.inverseRows()).toEqual([1]);
+  });
+
   it('records what the program copies to the clipboard with OSC 52', async () => {
     const tty = run(`process.stdout.write('\\x1b]52;c;' + Buffer.from('copied ✓').toString('base64') + '\\x07' + 'sent\\r\\n')`);
     expect(tty.clipboard()).toBeUndefined();

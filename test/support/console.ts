@@ -68,6 +68,8 @@ export interface PtySession {
   screen(): string[];
   /** The visible lines joined by newlines. */
   text(): string;
+  /** The rows (0-based) drawn in inverse video: where lists show their selection. */
+  inverseRows(): number[];
   /** Resolves with the screen text once `match` holds; throws with a screen dump on timeout or exit. */
   waitFor(match: ScreenMatch, options?: { timeout?: number }): Promise<string>;
   /** Sends named keys (`enter`, `esc`, `tab`, arrows, `ctrl-c`, …) or literal text, in order. */
@@ -159,6 +161,21 @@ export function startInPty(file: string, args: readonly string[], options: PtyOp
     return lines;
   };
   const text = () => screen().join('\n');
+  const inverseRows = (): number[] => {
+    const buffer = term.buffer.active;
+    const cell = buffer.getNullCell();
+    const rowsWithInverse: number[] = [];
+    for (let y = 0; y < term.rows; y++) {
+      const line = buffer.getLine(buffer.viewportY + y);
+      for (let x = 0; line !== undefined && x < term.cols; x++) {
+        if (line.getCell(x, cell)?.isInverse()) {
+          rowsWithInverse.push(y);
+          break;
+        }
+      }
+    }
+    return rowsWithInverse;
+  };
   const state = () => ({
     cursorVisible: modes.cursorVisible,
     alternateScreen: term.buffer.active.type === 'alternate',
@@ -218,6 +235,7 @@ export function startInPty(file: string, args: readonly string[], options: PtyOp
     pid: child.pid,
     screen,
     text,
+    inverseRows,
     waitFor,
     press: (...keys) => write(keys.map((k) => (k in KEYS ? KEYS[k as KeyName] : k)).join('')),
     type: write,
