@@ -187,4 +187,36 @@ describe('guided setup in the console', () => {
     expect(screen).toMatch(/nearest: rule `starter` .* allows GET but the request was POST/);
     await tty.close();
   });
+
+  it('shows a refusal with its advice, and retries with a new secret for the existing app once confirmed', async () => {
+    tty = startConsole({ env, cols: 100, rows: 30 });
+    await tty.waitFor('Home');
+    tty.press(':');
+    await tty.waitFor(/^ ?: /m);
+    tty.type('setup internal-http-api');
+    tty.press('enter');
+    await tty.waitFor('Step 1 of 5: Zone');
+    answer(tty, 'console-e2e');
+    await tty.waitFor('Step 2 of 5');
+    tty.press('enter');
+    await tty.waitFor('Step 3 of 5');
+    answer(tty, 'billing-api');
+    answer(tty, 'billing:read');
+    answer(tty, upstream.url);
+    tty.press('enter');
+    await tty.waitFor('Step 4 of 5');
+    tty.press('enter');
+    await tty.waitFor('Step 5 of 5: Review');
+    tty.press('enter');
+    const refused = (await tty.waitFor('✖ app "agent"')).replace(/\s*\n\s*/g, ' ');
+    expect(refused).toMatch(/already exists in zone console-e2e; its client secret was shown once/);
+    expect(refused).toContain('R retries with a new secret');
+    tty.press('R');
+    await tty.waitFor('Its old secret stops working at once. (y/n)');
+    tty.press('y');
+    const screen = await tty.waitFor('Setup complete');
+    expect(screen).toMatch(/app +agent +rotated/);
+    expect(screen).toMatch(/zone +console-e2e +reused/);
+    await tty.close();
+  });
 });
