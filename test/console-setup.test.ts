@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type PtySession } from './support/console.js';
+import { replaceAnswer, runCopiedLine, setFilter, viaPalette } from './support/console-flows.js';
 import { startStack, type Stack } from './support/stack.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
-import { BIN, ledgerEvents, workloadEnv } from './support/workload.js';
+import { ledgerEvents, workloadEnv } from './support/workload.js';
 
 /**
  * The walkthrough of DESIGN.md §1 in the real console, in a pseudo-terminal against a real stack:
@@ -31,44 +29,6 @@ afterAll(async () => {
 
 afterEach(() => tty?.dispose());
 
-/** Runs a first-success curl line from the result view as pasted, with `caracal` on PATH; resolves with its output. */
-async function runPasted(line: string): Promise<string> {
-  const bin = mkdtempSync(join(tmpdir(), 'caracal-bin-'));
-  symlinkSync(BIN, join(bin, 'caracal'));
-  try {
-    // Asynchronously: the upstream answering it lives in this process.
-    const { stdout } = await promisify(execFile)('sh', ['-c', line], { env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? tmpdir() }, encoding: 'utf8' });
-    return stdout;
-  } finally {
-    rmSync(bin, { recursive: true, force: true });
-  }
-}
-
-/** Opens a view through the `:` palette. */
-async function open(session: PtySession, command: string, expected: string | RegExp): Promise<string> {
-  session.press(':');
-  await session.waitFor(/^ ?: /m);
-  session.type(command);
-  session.press('enter');
-  return session.waitFor(expected);
-}
-
-/** Sets the Audit filter line (`/`), replacing what was there. */
-async function filterAudit(session: PtySession, filter: string): Promise<void> {
-  session.press('/');
-  await session.waitFor(/^ ?\/ /m);
-  session.press('ctrl-u');
-  session.type(filter);
-  session.press('enter');
-}
-
-/** Answers the focused text field: clears what is there (a default), types the answer, enter. */
-function answer(session: PtySession, text: string): void {
-  session.press('ctrl-u');
-  session.type(text);
-  session.press('enter');
-}
-
 describe('guided setup in the console', () => {
   let configDir: string;
   let env: Record<string, string>;
@@ -81,27 +41,24 @@ describe('guided setup in the console', () => {
   it('walks the internal HTTP API scenario, writes the profile, and shows what caracal setup prints', async () => {
     tty = startConsole({ env, cols: 100, rows: 30 });
     await tty.waitFor('Home');
-    tty.press(':');
-    tty.type('setup');
-    tty.press('enter');
-    await tty.waitFor('Guided setup: choose a scenario');
+    await viaPalette(tty, 'setup', 'Guided setup: choose a scenario');
     await tty.waitFor(/▸ Internal HTTP API\s+internal-http-api · built in/);
     tty.press('enter');
 
     await tty.waitFor('Step 1 of 5: Zone');
-    answer(tty, 'console-e2e');
+    replaceAnswer(tty, 'console-e2e');
     await tty.waitFor('Step 2 of 5: Agent app');
     tty.press('enter'); // the default, agent
     await tty.waitFor('Step 3 of 5: Resource');
     // Validation in place: a bad resource ID is refused with the scenario's own message.
-    answer(tty, 'Billing API');
+    replaceAnswer(tty, 'Billing API');
     tty.press('pagedown');
     await tty.waitFor('✖ use resource://<slug>');
     tty.press('up', 'up');
-    answer(tty, 'billing-api');
+    replaceAnswer(tty, 'billing-api');
     await tty.waitFor((s) => !s.includes('✖ use resource://'));
-    answer(tty, 'billing:read');
-    answer(tty, upstream.url);
+    replaceAnswer(tty, 'billing:read');
+    replaceAnswer(tty, upstream.url);
     tty.press('enter'); // first request path: the default, /
     await tty.waitFor('Step 4 of 5: Access policy');
     await tty.waitFor('[x] yes');
@@ -131,11 +88,19 @@ describe('guided setup in the console', () => {
     tty.press('v');
     await tty.waitFor((s) => !s.includes(secret));
 
+    tty.press('w');
+    await tty.waitFor('save to:');
+    tty.press('enter'); // the default: beside the profile
+    const saved = join(configDir, `setup-${/app_\w+/.exec(profile)?.[0] ?? ''}.txt`);
+    await tty.waitFor(`saved to ${saved} (0600)`);
+    expect(statSync(saved).mode & 0o777).toBe(0o600);
+    expect(readFileSync(saved, 'utf8')).toContain(`client secret  ${secret}  (shown only this once)`);
+
     tty.press('l');
     await tty.waitFor('copied the curl line');
     const curl = tty.clipboard() ?? '';
     expect(curl).toMatch(/^CARACAL_CONFIG=\S+ caracal run -- sh -c /);
-    expect(JSON.parse(await runPasted(curl))).toMatchObject({ ok: true, method: 'GET', url: '/' });
+    expect(JSON.parse(await runCopiedLine(curl))).toMatchObject({ ok: true, method: 'GET', url: '/' });
     curlLine = curl;
     await tty.close();
   });
@@ -146,8 +111,8 @@ describe('guided setup in the console', () => {
     const requestId = call?.request_id ?? '';
     tty = startConsole({ env, cols: 120, rows: 36 });
     await tty.waitFor('zone console-e2e');
-    await open(tty, 'audit', 'REQUEST ID');
-    await filterAudit(tty, requestId);
+    await viaPalette(tty, 'audit', 'REQUEST ID');
+    await setFilter(tty, requestId);
     await tty.waitFor((screen) => screen.includes(`${requestId} resource://billing-api`) && !screen.includes('token.issued'));
     tty.press('enter');
     const screen = await tty.waitFor('✔ allowed');
@@ -169,16 +134,16 @@ describe('guided setup in the console', () => {
 
     // Activation reaches the Gateway within a second (DESIGN.md §6): call until it refuses.
     const post = curlLine.replace('curl -sS', 'curl -sS -X POST');
-    let denied = JSON.parse(await runPasted(post)) as { request_id?: string; category?: string };
-    for (const deadline = Date.now() + 5000; denied.category !== 'policy' && Date.now() < deadline; ) denied = JSON.parse(await runPasted(post)) as typeof denied;
+    let denied = JSON.parse(await runCopiedLine(post)) as { request_id?: string; category?: string };
+    for (const deadline = Date.now() + 5000; denied.category !== 'policy' && Date.now() < deadline; ) denied = JSON.parse(await runCopiedLine(post)) as typeof denied;
     expect(denied).toMatchObject({ category: 'policy', request_id: expect.stringMatching(/^req_/) as unknown });
     await ledgerEvents(stack.databasePath, 'gateway.request', (row) => row.request_id === denied.request_id);
     const requestId = denied.request_id ?? '';
 
     tty = startConsole({ env, cols: 120, rows: 36 });
     await tty.waitFor('zone console-e2e');
-    await open(tty, 'audit', 'REQUEST ID');
-    await filterAudit(tty, 'decision:deny');
+    await viaPalette(tty, 'audit', 'REQUEST ID');
+    await setFilter(tty, 'decision:deny');
     await tty.waitFor((screen) => screen.includes(`deny   ${requestId}`) && !screen.includes('allow '));
     tty.press('enter');
     const screen = await tty.waitFor('✖ denied');
@@ -191,18 +156,14 @@ describe('guided setup in the console', () => {
   it('shows a refusal with its advice, and retries with a new secret for the existing app once confirmed', async () => {
     tty = startConsole({ env, cols: 100, rows: 30 });
     await tty.waitFor('Home');
-    tty.press(':');
-    await tty.waitFor(/^ ?: /m);
-    tty.type('setup internal-http-api');
-    tty.press('enter');
-    await tty.waitFor('Step 1 of 5: Zone');
-    answer(tty, 'console-e2e');
+    await viaPalette(tty, 'setup internal-http-api', 'Step 1 of 5: Zone');
+    replaceAnswer(tty, 'console-e2e');
     await tty.waitFor('Step 2 of 5');
     tty.press('enter');
     await tty.waitFor('Step 3 of 5');
-    answer(tty, 'billing-api');
-    answer(tty, 'billing:read');
-    answer(tty, upstream.url);
+    replaceAnswer(tty, 'billing-api');
+    replaceAnswer(tty, 'billing:read');
+    replaceAnswer(tty, upstream.url);
     tty.press('enter');
     await tty.waitFor('Step 4 of 5');
     tty.press('enter');

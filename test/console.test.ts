@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type PtySession } from './support/console.js';
+import { viaPalette } from './support/console-flows.js';
 import { startStack, type Seeded, type Stack } from './support/stack.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 import { caracal, workloadEnv } from './support/workload.js';
@@ -33,15 +34,6 @@ afterAll(async () => {
 
 afterEach(() => tty?.dispose());
 
-/** Pushes a view (or runs a command) through the `:` palette and waits for what it must show. */
-async function palette(session: PtySession, line: string, expected: (screen: string) => boolean): Promise<string> {
-  session.press(':');
-  await session.waitFor(/^ ?: /m);
-  session.type(line);
-  session.press('enter');
-  return session.waitFor(expected);
-}
-
 const all =
   (...parts: (string | RegExp)[]) =>
   (screen: string) =>
@@ -72,7 +64,7 @@ describe('caracal console gives the terminal back', () => {
   it('after SIGTERM (exit 143), also from inside a text field of the guided setup', async () => {
     tty = startConsole({ env, cols: 80, rows: 24 });
     await tty.waitFor('Home');
-    await palette(tty, 'setup internal-http-api', all('Step 1 of 5: Zone'));
+    await viaPalette(tty, 'setup internal-http-api', all('Step 1 of 5: Zone'));
     tty.kill('SIGTERM');
     expect((await tty.close()).exitCode).toBe(143);
   });
@@ -90,7 +82,7 @@ describe.each([
     // The header names the zone's ID where there is room for it.
     expect(home.includes(seeded.zoneId)).toBe(wide);
 
-    await palette(tty, 'setup', all('Guided setup: choose a scenario', 'Internal HTTP API', 'Third-party provider'));
+    await viaPalette(tty, 'setup', all('Guided setup: choose a scenario', 'Internal HTTP API', 'Third-party provider'));
     tty.press('enter');
     await tty.waitFor('Step 1 of 5: Zone');
     tty.press('enter', 'enter');
@@ -100,15 +92,15 @@ describe.each([
     tty.press('esc');
     await tty.waitFor((s) => !s.includes('Step 3 of 5'));
 
-    await palette(tty, 'zones', all(seeded.zoneName, seeded.zoneId, 'evaluation'));
-    await palette(tty, 'apps', all('agent', seeded.appId, 'active'));
-    await palette(tty, 'resources', all('resource://billing-api', 'billing:read', 'http://127.0.0.1:'));
-    await palette(tty, 'providers', all('no provider in this zone'));
-    await palette(tty, 'policies', all(seeded.policyName));
-    const audit = await palette(tty, 'audit', all(requestId, 'GET /v1/inv', 'token.issued'));
+    await viaPalette(tty, 'zones', all(seeded.zoneName, seeded.zoneId, 'evaluation'));
+    await viaPalette(tty, 'apps', all('agent', seeded.appId, 'active'));
+    await viaPalette(tty, 'resources', all('resource://billing-api', 'billing:read', 'http://127.0.0.1:'));
+    await viaPalette(tty, 'providers', all('no provider in this zone'));
+    await viaPalette(tty, 'policies', all(seeded.policyName));
+    const audit = await viaPalette(tty, 'audit', all(requestId, 'GET /v1/inv', 'token.issued'));
     expect(audit.includes('RESOURCE')).toBe(wide);
-    await palette(tty, 'plugins', all('scenario-internal-http-api', 'loaded'));
-    await palette(tty, `explain ${requestId}`, all('✔ allowed', 'GET /v1/invoices', 'rules starter', 'status 200'));
+    await viaPalette(tty, 'plugins', all('scenario-internal-http-api', 'loaded'));
+    await viaPalette(tty, `explain ${requestId}`, all('✔ allowed', 'GET /v1/invoices', 'rules starter', 'status 200'));
     await tty.close();
   });
 });
@@ -117,7 +109,7 @@ describe('a resize', () => {
   it('repaints the guided setup for the new size, both ways', async () => {
     tty = startConsole({ env, cols: 80, rows: 24 });
     await tty.waitFor('Home');
-    await palette(tty, 'setup internal-http-api', all('Step 1 of 5: Zone'));
+    await viaPalette(tty, 'setup internal-http-api', all('Step 1 of 5: Zone'));
     tty.press('enter', 'enter');
     const fullHelp = 'The scopes the resource defines and the app gets, comma-separated, e.g. billing:read,billing:write';
     await tty.waitFor(all('Step 3 of 5: Resource', 'The scopes the resource defines'));
