@@ -1,6 +1,7 @@
 import { toCaracalError } from '../../core/errors.js';
 import { fieldApplies, type Field, type FieldValue, type PlannedObject, type ScenarioContribution, type ScenarioInput, type ScenarioPlan } from '../../core/plugin/types.js';
 import type { PolicyRule } from '../../core/policy/types.js';
+import { commonFields } from '../../plugins/scenario-common/fields.js';
 import { applyKey, type KeyEvent } from '../line-input.js';
 
 /**
@@ -37,15 +38,11 @@ export interface SetupForm {
   readonly errors: Readonly<Record<string, string>>;
 }
 
-/** The option `caracal setup --write-profile` gives, added to Review when the scenario has no field for it. */
-export const WRITE_PROFILE_FIELD: Field = {
-  name: 'writeProfile',
-  label: 'Write the profile and secret file',
-  help: 'Writes the runtime profile (TOML) and an owner-only secret file to the config dir',
-  kind: 'boolean',
-  required: false,
-  default: false,
-};
+/**
+ * The option `caracal setup --write-profile` gives (the built-in scenarios' own field), added to
+ * Review when a scenario has no field for it.
+ */
+export const WRITE_PROFILE_FIELD: Field = commonFields.writeProfile;
 
 /** The pages of a scenario: its steps, with its `review` step (or a new one) last, holding the write-profile option. */
 function pagesOf(scenario: ScenarioContribution): FormPage[] {
