@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type PtySession } from './support/console.js';
-import { replaceAnswer, runCopiedLine, setFilter, viaPalette, watchScreen } from './support/console-flows.js';
+import { answerPrompt, replaceAnswer, runCopiedLine, setFilter, viaPalette, watchScreen } from './support/console-flows.js';
 import { startStack, type Stack } from './support/stack.js';
-import { startUpstream, type RecordedRequest, type Upstream } from './support/upstream.js';
+import { startUpstream, type RecordedRequest, type Upstream, type UpstreamHandler } from './support/upstream.js';
 import { workloadEnv } from './support/workload.js';
 
 /**
@@ -19,6 +20,12 @@ import { workloadEnv } from './support/workload.js';
 
 const API_KEY = `tpk_live_${randomBytes(18).toString('hex')}`;
 
+/** The third party's normal answer: 200, echoing the request ID the Gateway sent, so the test can find the call in Audit. */
+const echoRequestId: UpstreamHandler = (req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ ok: true, request_id: req.headers['x-request-id'] }));
+};
+
 let stack: Stack;
 let thirdParty: Upstream;
 let tty: PtySession | undefined;
@@ -26,14 +33,7 @@ let tty: PtySession | undefined;
 beforeAll(async () => {
   [stack, thirdParty] = await Promise.all([
     startStack(),
-    // Echoes the request ID the Gateway sent, so the test can find the call in Audit.
-    startUpstream({
-      handle: (req, res) => {
-        const body = JSON.stringify({ ok: true, request_id: req.headers['x-request-id'] });
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(body);
-      },
-    }),
+    startUpstream({ handle: echoRequestId }),
   ]);
 });
 
@@ -170,5 +170,99 @@ describe('third-party provider in the console', () => {
     expect(screen).toMatch(/provider\s+weather \(api-key/);
     expect(screen).toContain('hint: the credential of provider weather was rejected (the upstream answered 401)');
     await tty.close();
+  });
+
+  it('Providers and Resources views: Zones returns to the view asked for; replace a credential (masked, used at once), create, edit and delete', async () => {
+    const NEW_KEY = `tpk_live_${randomBytes(18).toString('hex')}`;
+    const NEWS_TOKEN = `news_${randomBytes(18).toString('hex')}`;
+    // A second zone and no remembered one: the console starts without a zone.
+    await stack.adminOk('POST', '/v1/zones', { name: 'views-e2e' });
+    tty = startConsole({ env: { ...env, CARACAL_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'caracal-config-')) }, cols: 120, rows: 36 });
+    const watches = [watchScreen(tty, NEW_KEY), watchScreen(tty, NEWS_TOKEN)];
+    await tty.waitFor('no zone');
+    // Providers needs a zone: the shell opens Zones first.
+    await viaPalette(tty, 'providers', /Home › Zones\s*$/m);
+    await setFilter(tty, 'third-party-e2e');
+    await tty.waitFor((screen) => screen.includes('third-party-e2e') && !screen.includes('views-e2e  '));
+    tty.press('enter');
+    // Back on the way it was going: Providers of the picked zone, Zones gone from the breadcrumb.
+    await tty.waitFor((screen) => /Home › Providers\s*$/m.test(screen) && screen.includes('zone third-party-e2e'));
+    await tty.waitFor(/weather\s+prv_\w+\s+api-key/);
+
+    tty.press('c');
+    await answerPrompt(tty, /^Credential:/m, NEW_KEY);
+    await tty.waitFor('replaced the credential of weather');
+
+    tty.press('n');
+    await tty.waitFor('New provider · Provider kind');
+    await answerPrompt(tty, /^Provider kind:/m, 'token');
+    await tty.waitFor('choose one of api-key, bearer, basic, oauth2-client-credentials');
+    tty.press('ctrl-u');
+    tty.type('bea');
+    tty.press('tab', 'enter');
+    await answerPrompt(tty, /^Provider name:/m, 'news');
+    await tty.waitFor('so far: kind bearer · name news');
+    await answerPrompt(tty, /^Auth scheme:/m, '');
+    await answerPrompt(tty, /^Allowed hosts:/m, '');
+    await answerPrompt(tty, /^Credential:/m, NEWS_TOKEN);
+    await tty.waitFor(/created provider news \(prv_\w+\)/);
+    await tty.waitFor(/news\s+prv_\w+\s+bearer\s+token/);
+
+    // An API refusal lands in the status line: weather is still used by resource://weather-api.
+    await setFilter(tty, 'weather');
+    tty.press('D');
+    await tty.waitFor('Delete provider weather and its stored credential? (y/n)');
+    tty.press('y');
+    await tty.waitFor(/is still used by resource:\/\/weather-api\. — Point those resources/);
+
+    await viaPalette(tty, 'resources', 'Home › Providers /weather › Resources');
+    tty.press('n');
+    await answerPrompt(tty, /^Resource ID:/m, 'News API');
+    await tty.waitFor('use resource://<slug> or a bare slug');
+    replaceAnswer(tty, 'news-api');
+    await answerPrompt(tty, /^Scopes:/m, 'news:read');
+    await answerPrompt(tty, /^Upstream URL:/m, `${thirdParty.url}/`);
+    await tty.waitFor('New resource · Provider (optional: enter skips)');
+    tty.type('ne');
+    tty.press('tab', 'enter');
+    await tty.waitFor('created resource://news-api');
+    const news = await stack.adminOk<{ upstream_url: string; provider_id: string; scopes: string[] }>('GET', '/v1/zones/third-party-e2e/resources/news-api');
+    const newsProvider = await stack.adminOk<{ id: string; kind: string; credential_keys: string[]; config: Record<string, unknown> }>('GET', '/v1/zones/third-party-e2e/providers/news');
+    expect(news).toMatchObject({ upstream_url: thirdParty.url, provider_id: newsProvider.id, scopes: ['news:read'] });
+    expect(newsProvider).toMatchObject({ kind: 'bearer', credential_keys: ['token'], config: { header: 'authorization', scheme: 'Bearer' } });
+
+    await setFilter(tty, 'news-api');
+    await tty.waitFor((screen) => screen.includes('resource://news-api') && !screen.includes('resource://weather-api'));
+    tty.press('e');
+    await answerPrompt(tty, /^Upstream URL: http/m, `${thirdParty.url}/v2`);
+    await tty.waitFor(`resource://news-api now forwards to ${thirdParty.url}/v2`);
+    tty.press('D');
+    await tty.waitFor('Delete resource resource://news-api? Calls naming it are refused (404) from now on. (y/n)');
+    tty.press('y');
+    await tty.waitFor('deleted resource://news-api');
+    expect((await stack.admin('GET', '/v1/zones/third-party-e2e/resources/news-api')).status).toBe(404);
+
+    await viaPalette(tty, 'providers', /› Resources \/news-api › Providers\s*$/m);
+    await setFilter(tty, 'news');
+    await tty.waitFor((screen) => /news\s+prv_/.test(screen) && !/weather\s+prv_/.test(screen));
+    tty.press('D');
+    await tty.waitFor('Delete provider news and its stored credential? (y/n)');
+    tty.press('y');
+    await tty.waitFor('deleted provider news');
+    expect((await stack.admin('GET', '/v1/zones/third-party-e2e/providers/news')).status).toBe(404);
+    await tty.close();
+    for (const watch of watches) expect(watch.leak(), 'a credential typed into the console was drawn').toBeUndefined();
+
+    // The replaced key is what the third party gets now (the Gateway picks it up within a second).
+    thirdParty.setHandler(echoRequestId);
+    const deadline = Date.now() + 5_000;
+    let received: string | string[] | undefined;
+    do {
+      thirdParty.reset();
+      await runCopiedLine(curlLine);
+      received = thirdParty.requests[0]?.headers['x-api-key'];
+    } while (received !== NEW_KEY && Date.now() < deadline);
+    expect(received).toBe(NEW_KEY);
+    expect(readFileSync(stack.databasePath).includes(NEW_KEY)).toBe(false);
   });
 });

@@ -5,6 +5,7 @@ import type { AdminClient } from '../core/control/admin-client.js';
 import { isCaracalError } from '../core/errors.js';
 import { createKeymap, helpText, type KeyBinding, type KeymapRegistry } from './keymap.js';
 import { applyKey, lineState, visibleLine, type LineState } from './line-input.js';
+import { returnParams } from './models/zone-return.js';
 import { completePalette, parsePalette, type PaletteCatalog } from './palette.js';
 import type { Prefs } from './prefs.js';
 import { color, esc } from './tags.js';
@@ -151,7 +152,8 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
     }
     if (factory.needsZone === true && zone === undefined && viewId !== 'zones') {
       statusLine.info(`${factory.title} works inside a zone: pick or create one first`);
-      if (stack.at(-1)?.factory.id !== 'zones' && factories.has('zones')) open('zones', {}, 'push');
+      // Zones opens the view asked for once a zone is picked (tui/models/zone-return.ts).
+      if (stack.at(-1)?.factory.id !== 'zones' && factories.has('zones')) open('zones', returnParams(viewId, params), 'push');
       return;
     }
     if (mode === 'replace') closeTop();
@@ -265,8 +267,10 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
           tone = 'gray';
           draw();
         } else {
+          // blessed reports a carriage return twice (enter, then return): a key that leaves the
+          // text as it was must not wipe the message the enter just showed.
+          if (result.state.text !== state.text) message = '';
           state = result.state;
-          message = '';
           draw();
         }
       };

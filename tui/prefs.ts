@@ -13,6 +13,7 @@ export interface AuditFilterPrefs {
   readonly resource?: string;
   readonly request_id?: string;
   readonly since?: string;
+  readonly until?: string;
 }
 
 /** What the file holds. */
@@ -44,6 +45,7 @@ const FILTER_PATTERNS: Readonly<Record<keyof AuditFilterPrefs, RegExp>> = {
   resource: /^[A-Za-z0-9_.:/-]{1,120}$/,
   request_id: /^[\x21-\x7e]{1,128}$/,
   since: /^([0-9]{1,6}[smhd]|[0-9T:.+Z-]{10,40})$/,
+  until: /^([0-9]{1,6}[smhd]|[0-9T:.+Z-]{10,40})$/,
 };
 const SECRET_LIKE = /^(cs_|eyJ)/;
 

@@ -210,8 +210,8 @@ export function planThirdPartyProvider(input: ScenarioInput): ScenarioPlan {
   return planOneResource(SCENARIO, common, provider);
 }
 
-/** The provider's non-secret config from the answers that apply to its kind. */
-function providerConfig(kind: ProviderKind, answers: ReturnType<typeof answerReader>): Record<string, unknown> {
+/** The provider's non-secret config from the answers that apply to its kind (the console's Providers view reads its form with it too). */
+export function providerConfig(kind: ProviderKind, answers: ReturnType<typeof answerReader>): Record<string, unknown> {
   const allowed = answers.optional(fields.allowedHosts, list);
   const base = allowed === undefined ? {} : { allowed_hosts: allowed };
   const scheme = answers.optional(fields.authScheme, text);

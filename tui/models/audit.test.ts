@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../core/audit/event.js';
 import { layoutColumns } from './columns.js';
-import { auditColumns, callText, createAuditPager, decisionColor, formatAuditFilter, parseAuditFilter, takeSseData, type AuditPage } from './audit.js';
+import { cleanAuditFilters } from '../prefs.js';
+import { auditColumns, auditQuery, callText, createAuditPager, decisionColor, formatAuditFilter, parseAuditFilter, takeSseData, type AuditPage } from './audit.js';
 
 function event(n: number, extra: Partial<AuditEvent> = {}): AuditEvent {
   return {
@@ -47,6 +48,24 @@ describe('audit filter line', () => {
   it('formats filters back into a line that parses to the same filters', () => {
     const filters = { decision: 'deny', app: 'app_1', since: '2h' } as const;
     expect(parseAuditFilter(formatAuditFilter(filters))).toEqual({ filters });
+  });
+
+  it('reads an until time (relative or ISO), alone or with since, and it survives the round trip and the prefs', () => {
+    expect(parseAuditFilter('until:1h deny')).toEqual({ filters: { until: '1h', decision: 'deny' } });
+    const window = { since: '2025-01-31T12:00:00Z', until: '2025-01-31T13:00:00Z' };
+    expect(parseAuditFilter(`since:${window.since} until:${window.until}`)).toEqual({ filters: window });
+    expect(parseAuditFilter(formatAuditFilter({ since: '2h', until: '30m' }))).toEqual({ filters: { since: '2h', until: '30m' } });
+    expect(cleanAuditFilters({ until: '30m' })).toEqual({ until: '30m' });
+    expect(auditQuery('zn_1', { until: '30m' })).toEqual({ zone: 'zn_1', until: '30m' });
+  });
+
+  it.each([
+    ['until:yesterday', /until must be a relative age like 15m, 2h or 7d, or an ISO-8601 time/],
+    ['since:soon', /since must be a relative age/],
+    ['since:1h until:2h', /since \(.*\) must be before until/],
+  ])('%j is refused with the API\'s time message', (line, message) => {
+    const parsed = parseAuditFilter(line);
+    expect('error' in parsed && parsed.error).toMatch(message);
   });
 });
 

@@ -1,4 +1,6 @@
 import { auditEventTypes, type AuditEvent } from '../../core/audit/event.js';
+import { parseTimeRange } from '../../core/audit/time-range.js';
+import { toCaracalError } from '../../core/errors.js';
 import type { AuditFilterPrefs } from '../prefs.js';
 import type { Column } from './columns.js';
 
@@ -9,13 +11,14 @@ import type { Column } from './columns.js';
 
 export type AuditFilters = AuditFilterPrefs;
 
-const FILTER_KEYS = ['decision', 'type', 'app', 'resource', 'request_id', 'since'] as const;
+const FILTER_KEYS = ['decision', 'type', 'app', 'resource', 'request_id', 'since', 'until'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 const KEY_ALIASES: Readonly<Record<string, FilterKey>> = { req: 'request_id', request: 'request_id', 'request-id': 'request_id', id: 'request_id', res: 'resource' };
 
 /**
  * Parses the audit filter line: `key:value` words (decision, type, app, resource, request_id,
- * since), or bare words that can only mean one thing (`deny`, `gateway.request`, `req_…`, `15m`).
+ * since, until), or bare words that can only mean one thing (`deny`, `gateway.request`, `req_…`,
+ * `15m` — a bare age is `since`). Times are checked as the API reads them, and an empty window refused.
  */
 export function parseAuditFilter(line: string): { filters: AuditFilters } | { error: string } {
   const out: Record<string, string> = {};
@@ -39,6 +42,11 @@ export function parseAuditFilter(line: string): { filters: AuditFilters } | { er
     if (key === 'decision' && !/^(allow|deny|error)$/.test(value)) return { error: 'decision is allow, deny or error' };
     if (key === 'type' && !(auditEventTypes as readonly string[]).includes(value)) return { error: `type is one of ${auditEventTypes.join(', ')}` };
     out[key] = value;
+  }
+  try {
+    parseTimeRange({ since: out.since, until: out.until });
+  } catch (error) {
+    return { error: toCaracalError(error).message.replace(/--(since|until)\b/g, '$1') };
   }
   return { filters: out };
 }

@@ -8,7 +8,7 @@ const PAGE_SIZE = 200;
 /**
  * Audit: the zone's events newest first, paged with the API cursor (only a few pages in memory,
  * so 100,000 rows scroll like 100), a live tail over `GET /v1/audit/stream` with pause/resume,
- * decision colors, the `/` filter line (decision, type, app, resource, request_id, since), and
+ * decision colors, the `/` filter line (decision, type, app, resource, request_id, since, until), and
  * Enter to explain the selected request.
  */
 export const auditView: ViewFactory = {

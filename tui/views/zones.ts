@@ -1,11 +1,13 @@
 import type { ZoneView } from '../../core/control/admin-client.js';
+import { returnTarget } from '../models/zone-return.js';
 import { color, esc } from '../tags.js';
+import type { AppContext, ViewFactory, ViewParams } from '../view.js';
 import { allPages, listView } from './list-view.js';
 
 const ZONE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-/** Zones: list, create, and switch the current zone (Enter). */
-export const zonesView = listView<ZoneView>({
+/** The zone list with its keys; `zonesView` adds the return to the view that sent people here. */
+const zonesList = listView<ZoneView>({
   id: 'zones',
   title: 'Zones',
   summary: 'trust boundaries: list, create, switch the current zone',
@@ -60,9 +62,32 @@ export const zonesView = listView<ZoneView>({
         const zone = await ctx.task('creating the zone', () => ctx.client.zones.create({ name: name.trim(), kind: kind as 'evaluation' | 'production' }));
         if (zone === undefined) return;
         ctx.setZone({ id: zone.id, name: zone.name });
+        reload(); // before the message: the reload's own status message would replace it
         ctx.status.ok(`created zone ${zone.name} (${zone.id}); it is now the current zone`);
-        reload();
       },
     },
   ],
 });
+
+/**
+ * Zones: list, create, and switch the current zone (Enter). Opened by the shell on the way to a
+ * view that needs a zone, it opens that view in its place once a zone is picked or created.
+ */
+export const zonesView: ViewFactory = {
+  ...zonesList,
+  create(ctx, params) {
+    const target = returnTarget(params);
+    return zonesList.create(target === undefined ? ctx : returningTo(ctx, target), params);
+  },
+};
+
+/** The context whose `setZone` goes on to the view first asked for. */
+function returningTo(ctx: AppContext, target: { readonly viewId: string; readonly params: ViewParams }): AppContext {
+  return {
+    ...ctx,
+    setZone(zone) {
+      ctx.setZone(zone);
+      ctx.replace(target.viewId, target.params);
+    },
+  };
+}
