@@ -44,8 +44,9 @@ describe('caracal console outside a terminal', () => {
     const run = await caracal(['console'], env);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    const errors = run.stderr.split('\n').filter((line) => line.startsWith('error'));
-    expect(errors).toEqual(['error [CRC_USAGE] caracal console needs an interactive terminal (stdin and stdout must be a TTY)']);
+    expect(run.stderr.trimEnd().split('\n')).toEqual([
+      'error [CRC_USAGE] caracal console needs an interactive terminal (stdin and stdout must be a TTY); in scripts use caracal setup, status, audit list and explain',
+    ]);
     expect(run.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
 });

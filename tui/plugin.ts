@@ -31,9 +31,11 @@ export const consolePlugin = definePlugin({
           .option('--admin-token-file <path>', 'file holding the admin token (default: CARACAL_ADMIN_TOKEN, else CARACAL_HOME/admin-token)')
           .action(async (opts: ConsoleFlags) => {
             if (!hasTerminal()) {
-              throw new CaracalError('CRC_USAGE', 'caracal console needs an interactive terminal (stdin and stdout must be a TTY)', {
-                hint: 'for scripts use `caracal setup`, `caracal status`, `caracal audit list` and `caracal explain`',
-              });
+              // One line (no hint line): the explanation and the way out in the message itself.
+              throw new CaracalError(
+                'CRC_USAGE',
+                'caracal console needs an interactive terminal (stdin and stdout must be a TTY); in scripts use caracal setup, status, audit list and explain',
+              );
             }
             const { adminClient } = await import('../core/cli/commands/admin/shared.js');
             const client = await adminClient(cli, opts);
