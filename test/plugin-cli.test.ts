@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PluginListEntry } from '../core/cli/commands/plugin.js';
+import { PLUGIN_API_VERSION } from '../core/plugin/types.js';
 
 // End to end: the built `caracal` bin in a child process, real `npm pack` and `npm install`
 // (offline: every package here is local and has no dependencies).
@@ -140,7 +141,7 @@ describe('caracal plugin (built CLI, real npm)', () => {
       const before = tree(join(home, 'plugins'));
       const result = await caracal(home, 'plugin', 'add', join(work, 'caracal-plugin-old'));
       expect(result.exitCode).toBe(1);
-      expect(result.stderr).toContain('plugin old needs plugin API ^0.9, but this Caracal provides plugin API 1.0.0');
+      expect(result.stderr).toContain(`plugin old needs plugin API ^0.9, but this Caracal provides plugin API ${PLUGIN_API_VERSION}`);
       expect(tree(join(home, 'plugins'))).toEqual(before);
     }, NPM_TEST_TIMEOUT);
 
@@ -194,7 +195,7 @@ describe('caracal plugin (built CLI, real npm)', () => {
       expect(byName.old).toMatchObject({
         package: 'caracal-plugin-old',
         status: 'failed',
-        error: 'plugin old needs plugin API ^0.9, but this Caracal provides plugin API 1.0.0',
+        error: `plugin old needs plugin API ^0.9, but this Caracal provides plugin API ${PLUGIN_API_VERSION}`,
       });
     });
 

@@ -74,6 +74,19 @@ async function callThrough(result: ThirdPartyJson): Promise<{ status: number; bo
   return { status: response.status, body, headers: seen?.headers ?? {}, url: seen?.url ?? '' };
 }
 
+/**
+ * Calls through the Gateway until `done` holds for what the upstream saw: a provider change reaches
+ * the Gateway's snapshot through the store watch, within a second (DESIGN.md §6), not at once.
+ */
+async function callThroughUntil(result: ThirdPartyJson, done: (seen: Awaited<ReturnType<typeof callThrough>>) => boolean): Promise<Awaited<ReturnType<typeof callThrough>>> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const seen = await callThrough(result);
+    if (done(seen) || Date.now() > deadline) return seen;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Every file of the home (database, WAL, logs, keys) as bytes, to look for a secret in clear. */
 function homeBytes(): string {
   const out: string[] = [];
@@ -129,7 +142,7 @@ describe('caracal setup --scenario third-party-provider, api-key from a file', (
     const again = parse(await setup('tp-key', ['--provider-kind', 'api-key', '--api-key-header', 'X-Api-Key', '--allowed-hosts', '127.0.0.1', '--rotate-secret', '--credential-file', credentialFile('key2', 'sk-e2e-SECOND-key\n')]));
     expect(again.provider_id).toBe(result.provider_id);
     expect(again.objects.find((o) => o.kind === 'provider')?.action).toBe('rotated');
-    expect((await callThrough(again)).headers['x-api-key']).toBe('sk-e2e-SECOND-key');
+    expect((await callThroughUntil(again, (seen) => seen.headers['x-api-key'] !== key)).headers['x-api-key']).toBe('sk-e2e-SECOND-key');
     result = again;
   });
 
@@ -137,7 +150,7 @@ describe('caracal setup --scenario third-party-provider, api-key from a file', (
     const again = parse(await setup('tp-key', ['--provider-kind', 'api-key', '--api-key-header', 'X-Other-Key', '--allowed-hosts', '127.0.0.1', '--rotate-secret']));
     expect(again.objects.find((o) => o.kind === 'provider')).toMatchObject({ id: result.provider_id, action: 'updated' });
     expect((await provider(again.zone_id, result.provider_id as string)).config).toMatchObject({ header: 'x-other-key' });
-    expect((await callThrough(again)).headers['x-other-key']).toBe('sk-e2e-SECOND-key');
+    expect((await callThroughUntil(again, (seen) => seen.headers['x-other-key'] !== undefined)).headers['x-other-key']).toBe('sk-e2e-SECOND-key');
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kernelPlugin } from '../../../plugins/kernel/index.js';
 import type { PluginRecord } from '../../plugin/loader.js';
+import { PLUGIN_API_VERSION } from '../../plugin/types.js';
 import { Command } from 'commander';
 import { toCaracalError } from '../../errors.js';
 import { createCliContext } from '../context.js';
@@ -72,8 +73,8 @@ describe('caracal plugin list', () => {
         version: '3.1.0',
         source: 'npm',
         status: 'failed',
-        error: 'plugin x needs plugin API ^7, but this Caracal provides plugin API 1.0.0',
-        hint: 'install a version of x made for plugin API 1.0.0, or a Caracal that provides ^7',
+        error: `plugin x needs plugin API ^7, but this Caracal provides plugin API ${PLUGIN_API_VERSION}`,
+        hint: `install a version of x made for plugin API ${PLUGIN_API_VERSION}, or a Caracal that provides ^7`,
       },
     ]);
   });
