@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PluginListEntry } from '../core/cli/commands/plugin.js';
 import { hookKinds, hookNames } from '../core/plugin/hooks.js';
 import { PLUGIN_API_VERSION } from '../core/plugin/types.js';
+import { startConsole } from './support/console.js';
+import { setFilter, viaPalette } from './support/console-flows.js';
 import { startStack, type Stack } from './support/stack.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 import { caracal, ROOT, workloadEnv, type SetupJson } from './support/workload.js';
@@ -55,6 +57,24 @@ describe('the example plugin, packed and installed from a tarball', () => {
   it('adds its scenario to caracal setup', async () => {
     const help = await caracal(['--home', home, 'setup', '--help'], { NO_COLOR: '1' });
     expect(help.stdout).toContain('acme-weather (Acme Weather API (example plugin))');
+  });
+
+  it('shows up in the console: its scenario in the guided setup picker, its sink type in Plugins', async () => {
+    const tty = startConsole({ env: workloadEnv(stack).env, cols: 120, rows: 40 });
+    try {
+      await tty.waitFor('Home');
+      await viaPalette(tty, 'setup', /Acme Weather API \(example plugin\)\s+acme-weather · plugin example/);
+      tty.press('esc');
+      await tty.waitFor((screen) => !screen.includes('choose a scenario'));
+      await viaPalette(tty, 'plugins', /example\s+1\.0\.0\s+tarball\s+loaded/);
+      await setFilter(tty, 'caracal-plugin-example');
+      await tty.waitFor(/audit sinks: example-summary/);
+      await tty.waitFor(/scenarios: acme-weather/);
+      tty.press('q');
+      await tty.close();
+    } finally {
+      tty.dispose();
+    }
   });
 
   it('works end to end: setup from its scenario, the key injected by the Gateway, the events in its sink', async () => {

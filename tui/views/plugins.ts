@@ -1,9 +1,12 @@
-import type { PluginListEntry } from '../../core/cli/commands/plugin.js';
+import { contributionLines, type PluginRow } from '../models/plugins.js';
 import { color, esc } from '../tags.js';
 import { listView } from './list-view.js';
 
-/** Plugins: built-in and installed, loaded or failed with the reason (the loader's report, as `caracal plugin list`). */
-export const pluginsView = listView<PluginListEntry>({
+/**
+ * Plugins: built-in and installed, loaded or failed with the reason (the loader's report, as
+ * `caracal plugin list`), and in the detail pane what each loaded plugin contributes.
+ */
+export const pluginsView = listView<PluginRow>({
   id: 'plugins',
   title: 'Plugins',
   summary: 'built-in and installed plugins: loaded, or failed with the reason',
@@ -21,7 +24,7 @@ export const pluginsView = listView<PluginListEntry>({
     const { toEntry } = await import('../../core/cli/commands/plugin.js');
     const result = await loadPlugins({ builtins: ctx.cli.builtins, home: ctx.cli.settings().home, mode: 'check' });
     await result.driver.runHook('teardown', { reason: 'shutdown' });
-    return result.records.map(toEntry);
+    return result.records.map((record) => ({ ...toEntry(record), contributes: contributionLines(record.status === 'loaded' ? record.plugin : undefined) }));
   },
   searchText: (p) => `${p.name} ${p.package ?? ''} ${p.status} ${p.error ?? ''}`,
   empty: () => 'no plugin',
@@ -30,6 +33,7 @@ export const pluginsView = listView<PluginListEntry>({
       `${esc(p.name)} ${color('gray', esc(`${p.version ?? ''} ${p.package ?? ''} ${p.source}`))}`,
       p.status === 'loaded' ? color('green', 'loaded') : `${color('red', 'failed:')} ${esc(p.error ?? '')}`,
       p.hint === null ? '' : `${color('cyan', 'hint:')} ${esc(p.hint)}`,
+      ...p.contributes.map((line) => esc(line)),
     ]
       .filter((l) => l !== '')
       .join('\n'),
