@@ -172,10 +172,13 @@ export function parseProfile(text: string, path: string): Profile {
 }
 
 /** Renders a profile as the TOML `caracal setup` writes (round-trips through parseProfile). */
+/** The first line of every profile Caracal writes (`caracal purge` recognises its own files by it). */
+export const PROFILE_HEADER = '# Caracal runtime profile, written by `caracal setup` (see docs/profile.md).';
+
 export function renderProfile(profile: Omit<Profile, 'path'>): string {
   const s = (value: string) => JSON.stringify(value);
   const lines = [
-    '# Caracal runtime profile, written by `caracal setup` (see docs/profile.md).',
+    PROFILE_HEADER,
     '# Use it with: CARACAL_CONFIG=<this file> caracal run -- <command>',
     'version = 1',
     `zone_id = ${s(profile.zoneId)}`,

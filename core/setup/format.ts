@@ -3,6 +3,17 @@ import type { SetupResult } from './setup.js';
 
 const KIND_LABEL: Record<string, string> = { zone: 'zone', application: 'app', resource: 'resource', provider: 'provider', policy: 'policy', policy_set: 'policy set' };
 
+/**
+ * The first line of a setup result saved to a file (the console's `w`): it holds the one-time
+ * client secret, so `caracal purge` recognises and removes it by this line.
+ */
+export const SAVED_RESULT_HEADER = '# Caracal setup result (holds a client secret: keep it private, delete it when done)';
+
+/** The result of `caracal setup` as saved to a file: the header line, then the plain text. */
+export function savedSetupResult(result: SetupResult): string {
+  return `${SAVED_RESULT_HEADER}\n${formatSetupResult(result, (_color, text) => text)}`;
+}
+
 /** The result of `caracal setup` for a person: what was done, the IDs, the one-time secret, the profile, the next commands. */
 export function formatSetupResult(result: SetupResult, paint: (color: Color, text: string) => string): string {
   const out: string[] = [paint('bold', `Caracal setup: ${result.scenario}`), ''];

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaracalError } from '../../core/errors.js';
+import { SAVED_RESULT_HEADER, savedSetupResult } from '../../core/setup/format.js';
 import type { SetupResult } from '../../core/setup/setup.js';
 import { internalHttpApiPlugin } from '../../plugins/scenario-internal-http-api/index.js';
 import { internalHttpApiScenario } from '../../plugins/scenario-internal-http-api/scenario.js';
 import { visibleLength } from '../tags.js';
 import { osc52 } from './clipboard.js';
 import { createSetupForm, nextPage, setValue } from './form.js';
-import { failureLines, formLines, pickerLines, resultFileText, resultText, windowLines, wrapText } from './setup-lines.js';
+import { failureLines, formLines, pickerLines, resultText, windowLines, wrapText } from './setup-lines.js';
 import { saveResult, scenarioChoices } from './setup-view.js';
 
 /** What the guided setup view shows, without a terminal: layouts at 80 and 200 columns, masking, escaping. */
@@ -104,7 +105,8 @@ describe('guided setup lines', () => {
     expect(masked).toContain('pset_01J0000000000000000000000 version 3 (active)');
     expect(masked).toContain('# {open}not a tag{close}');
     expect(resultText(result, true)).toContain(SECRET);
-    expect(resultFileText(result)).toContain(`client secret  ${SECRET}  (shown only this once)`);
+    expect(savedSetupResult(result)).toContain(`client secret  ${SECRET}  (shown only this once)`);
+    expect(savedSetupResult(result).split('\n')[0]).toBe(SAVED_RESULT_HEADER);
   });
 
   it('shows a failure with its advice and what was done before it', () => {
@@ -127,7 +129,7 @@ describe('copying and saving the result', () => {
     const dir = mkdtempSync(join(tmpdir(), 'caracal-save-'));
     const path = join(dir, 'deeper', 'setup.txt');
     saveResult(path, result);
-    expect(readFileSync(path, 'utf8')).toBe(resultFileText(result));
+    expect(readFileSync(path, 'utf8')).toBe(savedSetupResult(result));
     expect(statSync(path).mode & 0o777).toBe(0o600);
     writeFileSync(join(dir, 'taken.txt'), 'keep');
     expect(() => saveResult(join(dir, 'taken.txt'), result)).toThrow(/already exists: choose another file name|cannot save the setup result/);

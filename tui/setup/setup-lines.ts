@@ -191,10 +191,6 @@ export function resultText(result: SetupResult, revealed: boolean): string {
   return `${color('green', '✔ Setup complete.')} ${intro}\n${color('gray', keys)}\n\n${tagged}`;
 }
 
-/** The result as a file holds it: what `caracal setup` prints, without colors, secret included. */
-export function resultFileText(result: SetupResult): string {
-  return formatSetupResult(result, (_c, text) => text);
-}
 
 /** A failed setup: the error (which lists what exists now and how to resume), its hint, what was done. */
 export function failureLines(error: unknown, done: readonly string[], width: number): string[] {

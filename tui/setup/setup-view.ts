@@ -3,9 +3,10 @@ import { dirname, join } from 'node:path';
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { CliContext } from '../../core/cli/context.js';
-import { gatewayUrl } from '../../core/config/settings.js';
+import { clientUrl } from '../../core/config/client-url.js';
 import { CaracalError } from '../../core/errors.js';
 import { defaultProfilePath, defaultSecretPath } from '../../core/profile/locate-profile.js';
+import { savedSetupResult } from '../../core/setup/format.js';
 import { ProfileWriteError, runSetup, type SetupResult } from '../../core/setup/setup.js';
 import type { KeyBinding } from '../keymap.js';
 import type { AppContext, ConsoleExtension, PaletteCommand, View, ViewFactory, ViewParams } from '../view.js';
@@ -28,7 +29,7 @@ import {
   writesProfile,
   type SetupForm,
 } from './form.js';
-import { failureLines, formLines, pickerLines, resultFileText, resultText, runningLines, windowLines, type Page, type ScenarioChoice } from './setup-lines.js';
+import { failureLines, formLines, pickerLines, resultText, runningLines, windowLines, type Page, type ScenarioChoice } from './setup-lines.js';
 
 /**
  * The guided setup (DESIGN.md §1 step 3, §10): pick a scenario (from every loaded plugin), answer
@@ -56,7 +57,7 @@ export function scenarioChoices(cli: Pick<CliContext, 'plugins' | 'builtins'>): 
 export function saveResult(path: string, result: SetupResult): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeFileSync(path, resultFileText(result), { mode: 0o600, flag: 'wx' });
+    writeFileSync(path, savedSetupResult(result), { mode: 0o600, flag: 'wx' });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CaracalError(code === 'EEXIST' ? 'CRC_CONFLICT' : 'CRC_CONFIG_INVALID', `cannot save the setup result to ${path} (${code ?? (error as Error).message})`, {
@@ -142,7 +143,7 @@ function createSetupView(ctx: AppContext, params: ViewParams): View {
           input: scenarioInput(form),
           client: ctx.client,
           controlUrl: ctx.client.controlUrl,
-          gatewayUrl: gatewayUrl(ctx.cli.settings()).replace(/\/+$/, ''),
+          gatewayUrl: clientUrl(ctx.cli.settings(), 'gateway').replace(/\/+$/, ''),
           rotateSecret: flags.rotateSecret,
           writeProfile: writesProfile(form),
           overwrite: flags.overwrite,
