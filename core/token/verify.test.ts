@@ -137,6 +137,53 @@ describe('createTokenVerifier: the refusal matrix', () => {
   });
 });
 
+describe('createTokenVerifier: the authentic claims of a refused token', () => {
+  it.each([
+    ['an expired token', () => mint({ now: T - 700_000 }), 'token_expired'],
+    ['a token valid only in two minutes', () => mint({ now: T + 120_000 }), 'token_not_yet_valid'],
+    ['a token for another resource', () => mint({ resource: 'resource://hr-api' }), 'audience_mismatch'],
+  ] as const)('carries them for %s (%s): zone, app, jti, scopes', (_name, make, reason) => {
+    const result = verifier().verify(make(), resource);
+    if (result.ok) throw new Error('expected a refusal');
+    expect(result.reason).toBe(reason);
+    expect(result.authentic?.claims).toMatchObject({ zone: zoneA, sub: app, iss: issuer });
+    expect(result.authentic?.claims.jti).toMatch(/\S/);
+    expect(result.authentic?.scopes).toEqual(['billing:read']);
+  });
+
+  it('carries nothing for a token refused before its signature and claims checked out', () => {
+    const refusedEarly: ReadonlyArray<readonly [() => string, VerifyFailureReason]> = [
+      [() => tamperPayload(mint()), 'signature_invalid'],
+      [() => forgeToken(header, claims, { kind: 'es256', key: foreign.signing.privateKey }), 'signature_invalid'],
+      [() => forgeToken({ ...header, kid: 'key_01JUNKNOWN00000000000000000' }, claims, es256), 'kid_unknown'],
+      [() => forgeToken({ ...header, alg: 'none' }, claims, { kind: 'none' }), 'alg_not_allowed'],
+      [() => mint({ issuer: 'https://evil.example' }), 'issuer_invalid'],
+      [() => mintAccessToken({ key: { ...keyB.signing, zoneId: zoneA }, issuer, app, zoneId: zoneA, resource, scopes: ['x'], now: T }).token, 'zone_mismatch'],
+    ];
+    for (const [make, reason] of refusedEarly) {
+      const result = verifier().verify(make(), resource);
+      if (result.ok) throw new Error('expected a refusal');
+      expect(result.reason).toBe(reason);
+      expect(result.authentic).toBeUndefined();
+    }
+  });
+
+  it('carries them on a cache hit too (another audience, then expiry)', () => {
+    const clock = { now: T };
+    const v = verifier({ clock });
+    const token = mint({ ttlSeconds: 60 });
+    const accepted = v.verify(token, resource);
+    const other = v.verify(token, 'resource://hr-api');
+    if (other.ok) throw new Error('expected a refusal');
+    expect(other.authentic).toBe(accepted);
+    clock.now = T + 90_000;
+    const late = v.verify(token, resource);
+    if (late.ok) throw new Error('expected a refusal');
+    expect(late.reason).toBe('token_expired');
+    expect(late.authentic).toBe(accepted);
+  });
+});
+
 describe('createTokenVerifier: what it accepts', () => {
   it.each([
     ['typ at+jwt', { typ: 'at+jwt' }],

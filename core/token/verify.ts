@@ -32,6 +32,13 @@ export interface VerifyFailure {
   readonly reason: VerifyFailureReason;
   /** What is wrong, in plain words; never contains the token. */
   readonly message: string;
+  /**
+   * The token, when it was refused after its signature and claims checked out (expired, not yet
+   * valid, issued for another resource): authentic facts for the audit record (zone, app, jti,
+   * scopes), never a grant. Absent for every failure before that point: unverified claims are
+   * never handed out.
+   */
+  readonly authentic?: VerifiedToken;
 }
 
 export type VerifyResult = VerifiedToken | VerifyFailure;
@@ -141,13 +148,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const result = entry.result;
       if (now() / 1000 - skew >= entry.exp) {
         cache.delete(rawToken);
-        return expired(entry.exp);
+        return expired(entry.exp, result);
       }
       if (!keys().has(result.kid)) {
         cache.delete(rawToken);
         return unknownKid(result.kid);
       }
-      if (result.claims.aud !== expectedAudience) return audienceMismatch(result.claims.aud, expectedAudience);
+      if (result.claims.aud !== expectedAudience) return audienceMismatch(result, expectedAudience);
       hits++;
       return result;
     }
@@ -225,19 +232,21 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         `The token claims zone ${describe(claims.zone)} but its key ${kid} belongs to zone ${trusted.zoneId}.`,
       );
     }
-    const nowSeconds = now() / 1000;
-    if (nowSeconds - skew >= claims.exp) return expired(claims.exp);
-    if (nowSeconds + skew < claims.nbf) {
-      return fail('token_not_yet_valid', `The access token is not valid before ${isoSeconds(claims.nbf)}; check the clocks.`);
-    }
+    // Built before the time checks (an accepted token needs it anyway) so that a refusal from here
+    // on can carry the authentic claims to the audit record.
     const result: VerifiedToken = Object.freeze({
       ok: true,
       claims,
       scopes: Object.freeze(claims.scope.split(' ').filter((scope) => scope !== '')),
       kid,
     });
+    const nowSeconds = now() / 1000;
+    if (nowSeconds - skew >= claims.exp) return expired(claims.exp, result);
+    if (nowSeconds + skew < claims.nbf) {
+      return fail('token_not_yet_valid', `The access token is not valid before ${isoSeconds(claims.nbf)}; check the clocks.`, result);
+    }
     remember(raw, { result, exp: claims.exp });
-    if (claims.aud !== expectedAudience) return audienceMismatch(claims.aud, expectedAudience);
+    if (claims.aud !== expectedAudience) return audienceMismatch(result, expectedAudience);
     return result;
   }
 
@@ -293,12 +302,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
-function fail(reason: VerifyFailureReason, message: string): VerifyFailure {
-  return { ok: false, reason, message };
+function fail(reason: VerifyFailureReason, message: string, authentic?: VerifiedToken): VerifyFailure {
+  return authentic === undefined ? { ok: false, reason, message } : { ok: false, reason, message, authentic };
 }
 
-function expired(exp: number): VerifyFailure {
-  return fail('token_expired', `The access token expired at ${isoSeconds(exp)}; request a new one.`);
+function expired(exp: number, authentic: VerifiedToken): VerifyFailure {
+  return fail('token_expired', `The access token expired at ${isoSeconds(exp)}; request a new one.`, authentic);
 }
 
 function unknownKid(kid: string): VerifyFailure {
@@ -309,11 +318,12 @@ function unknownKid(kid: string): VerifyFailure {
   );
 }
 
-function audienceMismatch(aud: string, expected: string): VerifyFailure {
+function audienceMismatch(authentic: VerifiedToken, expected: string): VerifyFailure {
   return fail(
     'audience_mismatch',
-    `The access token is for ${describe(aud)}, but the request was routed to ${expected}; ` +
+    `The access token is for ${describe(authentic.claims.aud)}, but the request was routed to ${expected}; ` +
       `request a token with resource=${expected}.`,
+    authentic,
   );
 }
 
