@@ -99,6 +99,18 @@ describe('guided setup form: editing', () => {
     expect(moveFocus(form, -1).cursor).toBe('billing-api'.length);
   });
 
+  it('replaces an untouched default with the first character typed; editing keys change the default instead', () => {
+    const fresh = createSetupForm(internalHttpApiScenario);
+    expect(currentField(fresh)?.name).toBe('zone');
+    expect(fresh.values.zone).toBe('local');
+    expect(fresh.fresh).toBe(true);
+    expect(typeText(fresh, 'eval').values.zone).toBe('eval');
+    const edited = typeText(editText(fresh, { full: 'backspace' }), 'x');
+    expect(edited.values.zone).toBe('locax');
+    const moved = typeText(editText(fresh, { full: 'home' }), 'my-');
+    expect(moved.values.zone).toBe('my-local');
+  });
+
   it('keeps q, :, / and ? as text in a text field (they are commands elsewhere)', () => {
     const form = typeText(setValue(createSetupForm(internalHttpApiScenario), 'zone', ''), 'q:/?');
     expect(form.values.zone).toBe('q:/?');

@@ -33,6 +33,12 @@ export interface SetupForm {
   readonly focus: number;
   /** The text cursor in the focused field (text, secret and list fields). */
   readonly cursor: number;
+  /**
+   * The focused field still holds its default, untouched since it got the focus: the first
+   * character typed replaces the default instead of extending it (`/` + `invoices` is
+   * `/invoices`, not `//invoices`); moving the cursor or deleting edits the default instead.
+   */
+  readonly fresh: boolean;
   readonly values: Readonly<Record<string, FormValue>>;
   /** Validation messages shown under their fields; cleared as soon as the answer is fixed. */
   readonly errors: Readonly<Record<string, string>>;
@@ -67,14 +73,15 @@ export function createSetupForm(scenario: ScenarioContribution): SetupForm {
   const pages = pagesOf(scenario);
   const values: Record<string, FormValue> = {};
   for (const field of pages.flatMap((p) => p.fields)) values[field.name] = initialValue(field);
-  return atField({ scenario, pages, page: 0, focus: 0, cursor: 0, values, errors: {} }, 0, 0);
+  return atField({ scenario, pages, page: 0, focus: 0, cursor: 0, fresh: false, values, errors: {} }, 0, 0);
 }
 
 /** The form with `focus` on a page's field, the text cursor at the end of its answer. */
 function atField(form: SetupForm, page: number, focus: number): SetupForm {
   const field = pageFields(form, page)[focus];
   const value = field === undefined ? undefined : form.values[field.name];
-  return { ...form, page, focus, cursor: typeof value === 'string' ? value.length : 0 };
+  const fresh = field !== undefined && typeof value === 'string' && value !== '' && value === initialValue(field);
+  return { ...form, page, focus, cursor: typeof value === 'string' ? value.length : 0, fresh };
 }
 
 /** The page shown now. */
@@ -144,7 +151,7 @@ function withError(form: SetupForm, field: Field): SetupForm {
 
 /** Sets an answer; a message already shown for the field is re-checked, so it goes away once fixed. */
 export function setValue(form: SetupForm, name: string, value: FormValue): SetupForm {
-  const next = { ...form, values: { ...form.values, [name]: value } };
+  const next = { ...form, values: { ...form.values, [name]: value }, fresh: form.fresh && currentField(form)?.name !== name };
   const field = form.pages.flatMap((p) => p.fields).find((f) => f.name === name);
   return field !== undefined && form.errors[name] !== undefined ? withError(next, field) : next;
 }
@@ -162,9 +169,12 @@ export function editText(form: SetupForm, key: KeyEvent): SetupForm {
   const field = currentField(form);
   if (field === undefined || !isTextField(field)) return form;
   const value = form.values[field.name];
-  const result = applyKey({ text: typeof value === 'string' ? value : '', cursor: form.cursor }, key);
+  const text = typeof value === 'string' ? value : '';
+  const typed = form.fresh ? applyKey({ text: '', cursor: 0 }, key) : undefined;
+  // On a fresh default, a key that inserts text starts the answer over; any other key edits the default.
+  const result = typed?.kind === 'edit' && typed.state.text !== '' ? typed : applyKey({ text, cursor: form.cursor }, key);
   if (result.kind !== 'edit') return form;
-  return { ...setValue(form, field.name, result.state.text), cursor: result.state.cursor };
+  return { ...setValue(form, field.name, result.state.text), cursor: result.state.cursor, fresh: false };
 }
 
 /** Flips the focused boolean field. */

@@ -99,6 +99,8 @@ function valueText(form: SetupForm, field: Field, focused: boolean, room: number
   const secret = field.kind === 'secret';
   if (!focused) return text === '' ? color('gray', '(empty)') : esc(truncate(secret ? '•'.repeat(text.length) : text, room));
   const line = visibleLine({ text, cursor: Math.min(form.cursor, text.length) }, room, secret);
+  // A default not yet touched is drawn dimmed: typing replaces it.
+  if (form.fresh) return `${color('gray', esc(line.text.slice(0, line.cursor)))}{inverse} {/inverse}`;
   const at = line.text.slice(line.cursor, line.cursor + 1) || ' ';
   return `${esc(line.text.slice(0, line.cursor))}{inverse}${esc(at)}{/inverse}${esc(line.text.slice(line.cursor + 1))}`;
 }
