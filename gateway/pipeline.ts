@@ -10,7 +10,13 @@
  *   respond    the upstream's response, or the JSON refusal
  *   record     one audit event, queued off the hot path            → onResponse, onRecord
  *
- * A stage that refuses jumps straight to respond and record. Nothing here awaits storage: state
+ * A stage that refuses jumps straight to respond and record. A token refused after its signature
+ * verified (expired, not yet valid, another audience) is still recorded with its zone, app, jti
+ * and scopes: those claims are authentic, only their use was refused. A token refused for another
+ * audience is looked at once more, on that refusal only: when the resource it names does not
+ * exist in the token's zone, the refusal is `resource_unknown` with a "did you mean".
+ *
+ * Nothing here awaits storage: state
  * comes from an in-memory snapshot the store watcher keeps current, and audit is queued. The one
  * exception is off the hot path: a token signed by a key the snapshot does not know yet, or
  * issued after the snapshot was built and refused for an app, resource or policy the snapshot may
@@ -37,7 +43,8 @@ import { upstreamRequestHeaders } from './headers.js';
 import { checkTarget, joinUpstreamPath, type SplitTarget } from './path.js';
 import { forwardedReasons, refusals, type ForwardedReason, type RefusalReason } from './refusals.js';
 import { sendRefusal } from './respond.js';
-import type { VerifiedToken } from '../core/token/verify.js';
+import type { VerifiedToken, VerifyFailure } from '../core/token/verify.js';
+import { closestResource } from './closest-resource.js';
 import type { GatewayState, RoutedResource } from './state.js';
 
 export interface GatewayLimits {
@@ -75,10 +82,18 @@ interface Exchange {
   readonly method: string;
   path: string;
   token: VerifiedToken | null;
+  /** A token refused after its signature verified, with what the refusal found: recorded, never trusted. */
+  refused: RefusedToken | null;
   resourceId: string | null;
   policy: PolicyDecision | null;
   /** Whether this request already waited for a snapshot rebuild (at most once). */
   refreshed: boolean;
+}
+
+/** An authentic token whose use was refused, and the facts of the refusal for the event's detail. */
+interface RefusedToken {
+  readonly token: VerifiedToken;
+  readonly detail: Readonly<Record<string, string>>;
 }
 
 /**
@@ -91,22 +106,59 @@ const SNAPSHOT_SLACK_MS = 2000;
 export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { hooks } = deps;
 
-  function refuse(req: IncomingMessage, res: ServerResponse, ex: Exchange, reason: RefusalReason, message?: string): void {
-    const status = sendRefusal(res, reason, ex.requestId, message, req);
+  function refuse(req: IncomingMessage, res: ServerResponse, ex: Exchange, reason: RefusalReason, message?: string, hint?: string): void {
+    const status = sendRefusal(res, reason, ex.requestId, message, req, hint);
     finish(ex, req, status, null, reason, 'deny');
+  }
+
+  /**
+   * Refuses a token the verifier did not accept. An authentic one (its signature verified) is kept
+   * for the record; one issued for another resource becomes `resource_unknown` when the resource
+   * the request names does not exist in the token's zone (a route plugin may know resources the
+   * snapshot does not: then it stays an audience mismatch).
+   */
+  function refuseToken(req: IncomingMessage, res: ServerResponse, ex: Exchange, state: GatewayState, failure: VerifyFailure): void {
+    const authentic = failure.authentic;
+    if (authentic === undefined) return refuse(req, res, ex, failure.reason);
+    const issuedFor = authentic.claims.aud;
+    if (failure.reason !== 'audience_mismatch') {
+      ex.refused = { token: authentic, detail: {} };
+      return refuse(req, res, ex, failure.reason);
+    }
+    const named = ex.resourceId as string;
+    const zone = authentic.claims.zone;
+    if (state.resource(zone, named) !== undefined || hooks.has('route')) {
+      ex.refused = { token: authentic, detail: { token_resource: issuedFor } };
+      return refuse(req, res, ex, 'audience_mismatch', `the token was issued for ${issuedFor}, not for ${named}`, `request a token for ${named} (one resource per token), or send X-Caracal-Resource: ${issuedFor}`);
+    }
+    const suggestion = closestResource(named, state.resourceIds(zone), issuedFor);
+    ex.refused = { token: authentic, detail: suggestion === undefined ? { token_resource: issuedFor } : { token_resource: issuedFor, did_you_mean: suggestion } };
+    const guess = suggestion === undefined ? '' : `; did you mean ${suggestion}?`;
+    refuse(
+      req,
+      res,
+      ex,
+      'resource_unknown',
+      `no resource ${named} in the token zone ${zone}${guess} (the token was issued for ${issuedFor})`,
+      suggestion === undefined
+        ? `list resources with \`caracal resources list\` and fix X-Caracal-Resource, or create ${named}`
+        : `did you mean ${suggestion}? send X-Caracal-Resource: ${suggestion}, or create ${named}`,
+    );
   }
 
   function finish(ex: Exchange, req: IncomingMessage, status: number, upstreamStatus: number | null, reason: RefusalReason | ForwardedReason, decision: Decision): void {
     const latencyMs = Math.round((performance.now() - ex.started) * 1000) / 1000;
     const category = Object.hasOwn(forwardedReasons, reason) ? forwardedReasons[reason as ForwardedReason] : refusals[reason as RefusalReason].category;
     const policy = ex.policy;
+    // An authentic token refused for its use is recorded like an accepted one (its zone's chain).
+    const token = ex.token ?? ex.refused?.token ?? null;
     const event: AuditEventInput = {
       type: 'gateway.request',
-      zone: ex.token?.claims.zone ?? null,
+      zone: token?.claims.zone ?? null,
       request_id: ex.requestId,
-      app: ex.token?.claims.sub ?? null,
+      app: token?.claims.sub ?? null,
       resource: ex.resourceId,
-      scopes: ex.token?.scopes ?? [],
+      scopes: token?.scopes ?? [],
       decision,
       reason,
       category,
@@ -115,8 +167,8 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
           ? null
           : { set_id: policy.policySetId, set_version: policy.policySetVersion, versions: policy.policies, rules: policy.rules },
       http: { method: ex.method, path: ex.path, status, upstream_status: upstreamStatus, latency_ms: latencyMs },
-      token: ex.token === null ? null : { jti: ex.token.claims.jti, exp: ex.token.claims.exp },
-      detail: policy?.diagnosis ? { diagnosis: policy.diagnosis } : {},
+      token: token === null ? null : { jti: token.claims.jti, exp: token.claims.exp },
+      detail: policy?.diagnosis ? { diagnosis: policy.diagnosis } : ex.refused === null ? {} : { ...ex.refused.detail },
     };
     deps.observe({ decision, status, latencyMs });
     if (hooks.has('onResponse')) {
@@ -146,6 +198,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       method: req.method ?? 'GET',
       path: target?.path ?? '(invalid)',
       token: null,
+      refused: null,
       resourceId: null,
       policy: null,
       refreshed: false,
@@ -173,7 +226,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     ex.resourceId = resourceId;
     const verified = state.verify(raw, resourceId);
     if (verified.ok) return identified(req, res, ex, target, state, verified);
-    if (verified.reason !== 'kid_unknown') return refuse(req, res, ex, verified.reason);
+    if (verified.reason !== 'kid_unknown') return refuseToken(req, res, ex, state, verified);
     // A key this node has not loaded yet (a zone's first mint, a rotation a moment ago): rebuild
     // the snapshot once (throttled) and verify again, rather than refuse the first calls after it.
     ex.refreshed = true;
@@ -182,7 +235,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
         const now = deps.state();
         const again = now.verify(raw, resourceId);
         if (again.ok) identified(req, res, ex, target, now, again);
-        else refuse(req, res, ex, again.reason);
+        else refuseToken(req, res, ex, now, again);
       },
       () => refuse(req, res, ex, 'kid_unknown'),
     );

@@ -46,7 +46,7 @@ export const refusals = {
     error: 'invalid_token',
     category: 'resource_routing',
     message: 'the token was issued for another resource',
-    hint: 'request a token for the resource named in X-Caracal-Resource (one resource per token), or fix the header',
+    hint: 'request a token for the resource named in X-Caracal-Resource (one resource per token), or name the resource the token was issued for',
   },
   resource_header_missing: {
     status: 400,

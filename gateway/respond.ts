@@ -22,10 +22,10 @@ export const LINGER_MS = 2000;
 
 /**
  * Sends a refusal: JSON body, `X-Request-Id`, and `WWW-Authenticate` where RFC 6750 §3 asks for
- * it (401 → invalid_token; 403 insufficient_scope). `message` may be specialised (e.g. the policy's
- * own sentence) but never carries a token or a secret.
+ * it (401 → invalid_token; 403 insufficient_scope). `message` and `hint` may be specialised (e.g.
+ * the policy's own sentence, a "did you mean") but never carry a token or a secret.
  */
-export function sendRefusal(res: ServerResponse, reason: RefusalReason, requestId: string, message?: string, req?: IncomingMessage): number {
+export function sendRefusal(res: ServerResponse, reason: RefusalReason, requestId: string, message?: string, req?: IncomingMessage, hint?: string): number {
   const refusal = refusals[reason];
   const body: GatewayErrorBody = {
     error: refusal.error,
@@ -33,7 +33,7 @@ export function sendRefusal(res: ServerResponse, reason: RefusalReason, requestI
     message: message ?? refusal.message,
     request_id: requestId,
     category: refusal.category,
-    hint: refusal.hint,
+    hint: hint ?? refusal.hint,
   };
   const payload = JSON.stringify(body);
   const headers: Record<string, string | number> = {

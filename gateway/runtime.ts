@@ -160,6 +160,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions): Prom
       return app.disabled ? 'app_disabled' : null;
     },
     resource: (zoneId, resourceId) => snapshot.resources.get(resourceKey(zoneId, resourceId)),
+    resourceIds: (zoneId) => [...snapshot.resources.values()].filter((r) => r.zoneId === zoneId).map((r) => r.id),
     routeFromPlugin(found) {
       const target = upstreamTarget(found.resourceId, '', found.upstreamUrl, found.providerId);
       return target === undefined ? undefined : routeTarget(target, snapshot, outbound);

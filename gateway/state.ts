@@ -47,6 +47,8 @@ export interface GatewayState {
   /** Whether a verified token may still be used: revoked, app revoked, disabled or gone. */
   standing(token: VerifiedToken): RefusalReason | null;
   resource(zoneId: string, resourceId: string): RoutedResource | undefined;
+  /** The IDs of a zone's resources; a scan, so only for "did you mean" on a refusal (never on the allowed path). */
+  resourceIds(zoneId: string): string[];
   /** Turns a plugin's route into a forwardable one (undefined when its URL is unusable). */
   routeFromPlugin(route: Route): RoutedResource | undefined;
   /** The zone's compiled active policy set (denies everything when none is active). */

@@ -206,9 +206,10 @@ const cases: readonly Case[] = [
     status: 401, error: 'invalid_token', reason: 'zone_mismatch', category: 'runtime_config',
   },
   {
+    // The token's zone has no such resource: refused as unknown there (zones are separate).
     name: 'a real token of another zone, sent for this zone resource',
     call: async () => get('/v1/x', withToken(await stack.mint(other), seeded.resourceId)),
-    status: 401, error: 'invalid_token', reason: 'audience_mismatch', category: 'resource_routing',
+    status: 404, error: 'unknown_resource', reason: 'resource_unknown', category: 'resource_routing',
   },
   { name: 'a token for another resource', call: () => get('/v1/x', withToken(ledgerToken)), status: 401, error: 'invalid_token', reason: 'audience_mismatch', category: 'resource_routing' },
   { name: 'an oversized token', call: () => get('/v1/x', withToken('a'.repeat(5000))), status: 401, error: 'invalid_token', reason: 'token_too_large', category: 'runtime_config' },
