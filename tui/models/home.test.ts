@@ -18,7 +18,9 @@ describe('home menu', () => {
   });
 
   it('says when a count is only a lower bound', () => {
-    expect([countText(3, false), countText(500, true), countText(undefined, false)]).toEqual(['3', '500+', '?']);
+    expect([countText(3, false, 'app'), countText(1, false, 'app'), countText(500, true, 'app'), countText(undefined, false, 'app')]).toEqual(['3 apps', '1 app', '500+ apps', '? apps']);
+    expect(countText(1, false, 'policy', 'policies')).toBe('1 policy');
+    expect(countText(2, false, 'policy', 'policies')).toBe('2 policies');
   });
 });
 

@@ -21,10 +21,10 @@ export function homeActions(views: readonly { id: string; title: string; summary
   return appCount === 0 || appCount === undefined ? [{ ...setup, summary: `start here: ${setup.summary}` }, ...rest] : [...rest, setup];
 }
 
-/** A count for Home (`500+` when the first page was full). */
-export function countText(count: number | undefined, more: boolean): string {
-  if (count === undefined) return '?';
-  return more ? `${count}+` : String(count);
+/** A count for Home with its noun (`1 app`, `3 apps`, `500+ apps` when the first page was full). */
+export function countText(count: number | undefined, more: boolean, singular: string, plural = `${singular}s`): string {
+  if (count === undefined) return `? ${plural}`;
+  return `${more ? `${count}+` : count} ${count === 1 && !more ? singular : plural}`;
 }
 
 /** One recent decision: time, decision (colored), request ID, what was called, reason. */

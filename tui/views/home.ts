@@ -41,7 +41,7 @@ export const homeView: ViewFactory = {
       const zone = ctx.zone();
       if (zone === undefined) lines.push(color('yellow', 'no zone chosen: press z (or start with the guided setup)'));
       else if (counts === undefined) lines.push(color('gray', `zone ${esc(zone.name)}: counting…`));
-      else lines.push(`zone {bold}${esc(zone.name)}{/bold}: ${counts.apps} apps · ${counts.resources} resources · ${counts.providers} providers · ${counts.policies} policies`);
+      else lines.push(`zone {bold}${esc(zone.name)}{/bold}: ${counts.apps} · ${counts.resources} · ${counts.providers} · ${counts.policies}`);
       const rows = recentRows();
       if (zone !== undefined) {
         lines.push(recent.length === 0 ? color('gray', 'no decision recorded yet in this zone') : '{bold}recent decisions{/bold} (Audit shows all; :explain <request-id>)');
@@ -82,10 +82,10 @@ export const homeView: ViewFactory = {
         .then((result) => {
           if (mine !== generation || result === undefined) return;
           counts = {
-            apps: countText(result.apps.items.length, result.apps.next_cursor !== null),
-            resources: countText(result.resources.items.length, result.resources.next_cursor !== null),
-            providers: countText(result.providers.items.length, result.providers.next_cursor !== null),
-            policies: countText(result.policies.items.length, result.policies.next_cursor !== null),
+            apps: countText(result.apps.items.length, result.apps.next_cursor !== null, 'app'),
+            resources: countText(result.resources.items.length, result.resources.next_cursor !== null, 'resource'),
+            providers: countText(result.providers.items.length, result.providers.next_cursor !== null, 'provider'),
+            policies: countText(result.policies.items.length, result.policies.next_cursor !== null, 'policy', 'policies'),
             appCount: result.apps.items.length,
           };
           recent = result.recent;
