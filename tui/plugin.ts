@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CONTROL_URL_HELP } from '../core/config/client-url.js';
 import type { CliContext } from '../core/cli/context.js';
 import { CaracalError } from '../core/errors.js';
 import { definePlugin } from '../core/plugin/types.js';
@@ -27,7 +28,7 @@ export const consolePlugin = definePlugin({
         program
           .command('console')
           .description('full-screen console: guided setup, zones, apps, policies, audit and explain, by keyboard')
-          .option('--control-url <url>', 'control plane URL (default: settings, CARACAL_CONTROL_URL, http://127.0.0.1:4700)')
+          .option('--control-url <url>', CONTROL_URL_HELP)
           .option('--admin-token-file <path>', 'file holding the admin token (default: CARACAL_ADMIN_TOKEN, else CARACAL_HOME/admin-token)')
           .action(async (opts: ConsoleFlags) => {
             if (!hasTerminal()) {

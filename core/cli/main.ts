@@ -39,7 +39,20 @@ export function createProgram(plugins: readonly Plugin[], builtins: readonly Plu
       command.register(program, cli);
     }
   }
+  pointErrorsAtOwnHelp(program, 'caracal');
   return program;
+}
+
+/**
+ * Makes each subcommand's usage errors (a missing argument, an unknown option) point at its own
+ * help, `caracal explain --help`, where the argument is described, rather than the root's list.
+ */
+function pointErrorsAtOwnHelp(command: Command, path: string): void {
+  for (const sub of command.commands) {
+    const subPath = `${path} ${sub.name()}`;
+    sub.showHelpAfterError(`(run "${subPath} --help" for its usage)`);
+    pointErrorsAtOwnHelp(sub, subPath);
+  }
 }
 
 /**
@@ -68,6 +81,8 @@ function homeFromArgv(argv: readonly string[]): string | undefined {
 
 /** Runs the CLI on argv and returns the process exit code; errors are printed once, clearly. */
 export async function main(argv: readonly string[], builtins: readonly Plugin[]): Promise<number> {
+  endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   try {
     const program = createProgram(await withInstalledPlugins(argv, builtins), builtins);
     await program.parseAsync([...argv]);
@@ -80,6 +95,17 @@ export async function main(argv: readonly string[], builtins: readonly Plugin[])
     reportError(error);
     return toCaracalError(error).exitCode;
   }
+}
+
+/**
+ * Ends the process with exit 0 when the reader of `stream` has gone (`caracal … | head -1`): what
+ * was wanted has been read, and without a listener Node throws the EPIPE with a stack trace.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(ExitCode.ok);
+  });
 }
 
 /** Prints an error for a person: code, message, hint; a stack only with CARACAL_DEBUG=1. */

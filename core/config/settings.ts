@@ -86,12 +86,15 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env): 
   return { ...parsed.data, home };
 }
 
-/** The URL clients use to reach the control plane. */
+/**
+ * The control plane's configured URL (`control_url`, else host and port): what the server announces
+ * as its issuer and `up` starts. Clients use `clientUrl`, which also finds a running stack.
+ */
 export function controlUrl(settings: Settings): string {
   return settings.control_url ?? `http://${urlHost(settings.control.host)}:${settings.control.port}`;
 }
 
-/** The URL clients use to reach the Gateway. */
+/** The Gateway's configured URL (`gateway_url`, else host and port); clients use `clientUrl`. */
 export function gatewayUrl(settings: Settings): string {
   return settings.gateway_url ?? `http://${urlHost(settings.gateway.host)}:${settings.gateway.port}`;
 }

@@ -1,4 +1,5 @@
-import { controlUrl as settingsControlUrl, type Settings } from '../config/settings.js';
+import { clientUrl } from '../config/client-url.js';
+import type { Settings } from '../config/settings.js';
 import type { HomePaths } from '../config/paths.js';
 import { CaracalError, errorCodes, type ErrorCode } from '../errors.js';
 import { loadAdminToken } from './admin-auth.js';
@@ -392,18 +393,18 @@ export interface AdminConnectionInput {
   readonly settings: Settings;
   readonly paths: Pick<HomePaths, 'adminToken'>;
   readonly env?: NodeJS.ProcessEnv;
-  /** `--control-url`: wins over CARACAL_CONTROL_URL, the config file and the default. */
+  /** `--control-url`: wins over CARACAL_CONTROL_URL, the config file, the running stack and the default (`clientUrl`). */
   readonly controlUrl?: string | undefined;
   /** `--admin-token-file`: wins over CARACAL_ADMIN_TOKEN and CARACAL_HOME/admin-token. */
   readonly adminTokenFile?: string | undefined;
 }
 
 /**
- * Resolves the control URL (flag > settings) and the admin token (flag file > CARACAL_ADMIN_TOKEN
+ * Resolves the control URL (`clientUrl`: flag > settings URL > running stack > port) and the admin token (flag file > CARACAL_ADMIN_TOKEN
  * > CARACAL_HOME/admin-token, never argv) and creates the client.
  */
 export function connectAdminClient(input: AdminConnectionInput): AdminClient {
-  const url = input.controlUrl ?? settingsControlUrl(input.settings);
+  const url = clientUrl(input.settings, 'control', input.controlUrl);
   try {
     new URL(url);
   } catch {

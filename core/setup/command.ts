@@ -1,4 +1,4 @@
-import { gatewayUrl as settingsGatewayUrl } from '../config/settings.js';
+import { clientUrl } from '../config/client-url.js';
 import { canColor, painter, printJson } from '../cli/output.js';
 import type { CliContext } from '../cli/context.js';
 import { connectAdminClient } from '../control/admin-client.js';
@@ -30,7 +30,7 @@ export async function runSetupCommand(cli: CliContext, scenario: ScenarioContrib
   const input = await collectInput(scenario, flags, interactive ? terminalPrompt : undefined);
   const settings = cli.settings();
   const client = connectAdminClient({ settings, paths: cli.paths(), controlUrl: flags.controlUrl, adminTokenFile: flags.adminTokenFile });
-  const gatewayUrl = (flags.gatewayUrl ?? settingsGatewayUrl(settings)).replace(/\/+$/, '');
+  const gatewayUrl = clientUrl(settings, 'gateway', flags.gatewayUrl).replace(/\/+$/, '');
   try {
     new URL(gatewayUrl);
   } catch {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,26 +9,20 @@ import type { HomePaths } from '../config/paths.js';
 import { CaracalError } from '../errors.js';
 import { untilSignal } from '../service/until-signal.js';
 import { createDemoUpstream } from './demo-upstream.js';
+import { isPortInUse, portInUseError } from './port-in-use.js';
 import { probe } from './probe.js';
 import { isAlive, readRunFile, writeRunFile } from './run-files.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/caracal.js', import.meta.url));
+
+const DEMO_PORT_FIX = 'caracal demo-upstream --port N (then use http://127.0.0.1:N as the upstream in caracal setup)';
 
 /** Runs the demo upstream in the foreground, or starts it detached (recorded for `caracal down`). */
 export async function runDemoUpstream(paths: HomePaths, host: string, port: number, detach: boolean): Promise<void> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (!detach) {
     const server = createDemoUpstream();
-    server.listen(port, host);
-    await Promise.race([
-      once(server, 'listening'),
-      once(server, 'error').then(([error]) => {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new CaracalError(code === 'EADDRINUSE' ? 'CRC_CONFLICT' : 'CRC_SERVICE_UNAVAILABLE', `demo upstream cannot listen on ${host}:${port}: ${(error as Error).message}`, {
-          hint: 'choose another port with --port N',
-        });
-      }),
-    ]);
+    await listen(server, host, port);
     const actual = (server.address() as AddressInfo).port;
     process.stderr.write(`demo upstream listening on http://${host}:${actual} (Ctrl-C stops it)\n`);
     await untilSignal(async () => {
@@ -43,6 +38,8 @@ export async function runDemoUpstream(paths: HomePaths, host: string, port: numb
     return;
   }
   if (port === 0) throw new CaracalError('CRC_USAGE', '--detach needs a fixed --port, not 0');
+  // The detached child could only say so in its log: refuse a busy port here, where it is seen.
+  if (await isPortInUse(host, port)) throw portInUseError(port, 'demo upstream', DEMO_PORT_FIX);
   mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
   const log = join(paths.logs, 'demo-upstream.log');
   const fd = openSync(log, 'a', 0o600);
@@ -66,4 +63,23 @@ export async function runDemoUpstream(paths: HomePaths, host: string, port: numb
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new CaracalError('CRC_SERVICE_UNAVAILABLE', `the demo upstream did not answer within 10 s; see ${log}`);
+}
+
+/** Listens on host:port; a busy port is the catalog's port error, anything else names the address. */
+async function listen(server: Server, host: string, port: number): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUseError(port, 'demo upstream', DEMO_PORT_FIX, error);
+    throw new CaracalError('CRC_SERVICE_UNAVAILABLE', `demo upstream cannot listen on ${host}:${port}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'choose another address with --host H or --port N',
+    });
+  }
 }

@@ -50,6 +50,16 @@ async function serviceStatus(service: StackService, runDir: string, mode: 'healt
 }
 
 /**
+ * The detail column of the `status` table: what the service said beyond its state (e.g. `healthy;
+ * audit sink s3 failing`), else the pid when `up` started it, never the state word again, which
+ * the column beside it already shows. JSON and the console keep the service's own word.
+ */
+export function tableDetail(service: ServiceStatus, mode: 'health' | 'ready'): string {
+  if (!service.ok || service.detail !== (mode === 'ready' ? 'ready' : 'healthy')) return service.detail;
+  return service.pid === null ? '' : `pid ${service.pid}`;
+}
+
+/**
  * Installed plugins that fail to load (they are disabled), for `caracal status`. The loader is
  * imported only when something is installed.
  */

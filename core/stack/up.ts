@@ -1,11 +1,11 @@
 import { openSync, closeSync, mkdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from '../config/settings.js';
 import { homePaths } from '../config/paths.js';
 import { CaracalError } from '../errors.js';
+import { isPortInUse, portInUseError } from './port-in-use.js';
 import { probe } from './probe.js';
 import { isAlive, readRunFile, removeRunFile, writeRunFile } from './run-files.js';
 import { stackServices, type StackService } from './services.js';
@@ -96,24 +96,7 @@ function spawnService(home: string, service: StackService, log: string): number 
 
 /** Refuses to start on a port something else already listens on, naming the ways to change it. */
 async function assertPortFree(service: StackService): Promise<void> {
-  const host = service.host === '0.0.0.0' ? '127.0.0.1' : service.host === '::' ? '::1' : service.host;
-  const inUse = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host, port: service.port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-  if (!inUse) return;
-  const flag = `--${service.name}-port`;
+  if (!(await isPortInUse(service.host, service.port))) return;
   const env = `CARACAL_${service.name.toUpperCase()}_PORT`;
-  throw new CaracalError('CRC_CONFLICT', `port ${service.port} (${service.name}) is already in use by another program`, {
-    hint: `pick another port: caracal up ${flag} N, or ${env}=N, or [${service.name}] port = N in the home's config.toml`,
-  });
+  throw portInUseError(service.port, service.name, `caracal up --${service.name}-port N, or ${env}=N, or [${service.name}] port = N in the home's config.toml`);
 }

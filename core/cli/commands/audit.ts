@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../audit/event.js';
 import type { ChainReport } from '../../audit/checkpoint-verify.js';
-import { controlUrl as settingsControlUrl } from '../../config/settings.js';
+import { clientUrl } from '../../config/client-url.js';
 import type { AuditKeysView, AuditPageView, AuditVerifyView } from '../../control/routes/audit.js';
 import { CaracalError } from '../../errors.js';
 import type { CommandContribution } from '../../plugin/types.js';
@@ -77,7 +77,7 @@ const HEADER = ['at', 'decision', 'request id', 'app', 'resource', 'call', 'reas
 /** Where a streaming command connects: the control URL and the admin token (as the admin client resolves them). */
 async function connection(cli: CliContext, opts: AdminOptions): Promise<{ url: string; token: string }> {
   const { loadAdminToken } = await import('../../control/admin-auth.js');
-  const url = (opts.controlUrl ?? settingsControlUrl(cli.settings())).replace(/\/+$/, '');
+  const url = clientUrl(cli.settings(), 'control', opts.controlUrl).replace(/\/+$/, '');
   const token = opts.adminTokenFile === undefined ? loadAdminToken(cli.paths().adminToken, process.env, false) : loadAdminToken(opts.adminTokenFile, {}, false);
   return { url, token };
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CONTROL_URL_HELP, GATEWAY_URL_HELP } from '../../config/client-url.js';
 import { CaracalError } from '../../errors.js';
 import type { CommandContribution, Field, ScenarioContribution } from '../../plugin/types.js';
 import { fieldFlag, flagKey } from '../../setup/inputs.js';
@@ -34,8 +35,8 @@ export const setupCommand: CommandContribution = {
       .option('--overwrite', 'replace an existing profile or secret file')
       .option('--rotate-secret', 'reuse an existing app by giving it a new secret (the old one stops working)')
       .option('--runtime <id>', 'the runtime the profile names: env (default), file or proxy')
-      .option('--control-url <url>', 'control plane URL (default: settings, CARACAL_CONTROL_URL, http://127.0.0.1:4700)')
-      .option('--gateway-url <url>', 'Gateway URL written into the profile (default: settings, CARACAL_GATEWAY_URL)')
+      .option('--control-url <url>', CONTROL_URL_HELP)
+      .option('--gateway-url <url>', GATEWAY_URL_HELP)
       .option('--admin-token-file <path>', 'file holding the admin token (default: CARACAL_ADMIN_TOKEN, else CARACAL_HOME/admin-token)')
       .option('--json', 'print the result as JSON (a stable contract; the client secret is in it)');
     const seen = new Set(['scenario', 'profile-path', 'overwrite', 'rotate-secret', 'runtime', 'control-url', 'gateway-url', 'admin-token-file', 'json']);

@@ -47,13 +47,13 @@ export const stackCommands: readonly CommandContribution[] = [
         .option('--ready', 'probe readiness (/readyz) instead of liveness (/healthz)')
         .option('--json', 'print {"mode","services":[{"name","url","ok","detail"}]}')
         .action(async (opts: { ready?: boolean; json?: boolean }) => {
-          const { stackStatus, pluginFailures } = await import('../../stack/status.js');
+          const { stackStatus, pluginFailures, tableDetail } = await import('../../stack/status.js');
           const [status, plugins] = await Promise.all([stackStatus(cli.settings(), opts.ready ? 'ready' : 'health'), pluginFailures(cli.settings().home, cli.builtins)]);
           if (opts.json) {
             printJson({ mode: status.mode, services: status.services.map(({ name, url, ok, detail }) => ({ name, url, ok, detail })), plugin_failures: plugins });
           } else {
             const paint = painter(canColor());
-            const rows = status.services.map((s) => [s.name, s.url, s.ok ? paint('green', status.mode === 'ready' ? 'ready' : 'healthy') : paint('red', 'down'), s.detail]);
+            const rows = status.services.map((s) => [s.name, s.url, s.ok ? paint('green', status.mode === 'ready' ? 'ready' : 'healthy') : paint('red', 'down'), tableDetail(s, status.mode)]);
             process.stdout.write(`${formatTable(['service', 'address', 'state', 'detail'], rows)}\n`);
             for (const p of plugins) process.stdout.write(`${paint('yellow', 'plugin disabled')}: ${p.name}: ${p.error}\n`);
           }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { CONTROL_URL_HELP } from '../../../config/client-url.js';
 import { Option, type Command } from 'commander';
 import type { AdminClient, ApiPage } from '../../../control/admin-client.js';
 import { CaracalError } from '../../../errors.js';
@@ -31,7 +32,7 @@ export function adminCommand(parent: Command, name: string, description: string)
   return parent
     .command(name)
     .description(description)
-    .option('--control-url <url>', 'control plane URL (default: settings, CARACAL_CONTROL_URL, http://127.0.0.1:4700)')
+    .option('--control-url <url>', CONTROL_URL_HELP)
     .option('--admin-token-file <path>', 'file holding the admin token (default: CARACAL_ADMIN_TOKEN, else CARACAL_HOME/admin-token)')
     .option('--json', 'print JSON');
 }
