@@ -107,6 +107,52 @@ describe('buildExplanation', () => {
     expect(e.summary).toContain('2 gateway.request events share this request ID');
   });
 
+  it('names both resources for a token issued for another resource (the one recorded by the Gateway)', () => {
+    const e = buildExplanation({
+      requestId: 'req_1',
+      events: [event({ decision: 'deny', reason: 'audience_mismatch', category: 'resource_routing', resource: 'resource://ledger-api', policy: null, detail: { token_resource: 'resource://billing-api' } })],
+    });
+    expect(e.category).toBe('resource_routing');
+    expect(e.summary).toContain('carried a token issued for resource://billing-api, not for this resource');
+    expect(e.hint).toContain('the request named resource://ledger-api in X-Caracal-Resource but its token was issued for resource://billing-api');
+    expect(e.hint).toContain('request a token for resource://ledger-api');
+    expect(e.hint).toContain('send X-Caracal-Resource: resource://billing-api');
+  });
+
+  it('names the token resource from its issuance when the event does not record it', () => {
+    const issuance = event({ id: 'evt_00', type: 'token.issued', request_id: 'req_0', resource: 'resource://billing-api', http: null });
+    const e = buildExplanation({
+      requestId: 'req_1',
+      issuance,
+      events: [event({ decision: 'deny', reason: 'audience_mismatch', category: 'resource_routing', resource: 'resource://ledger-api', policy: null })],
+    });
+    expect(e.hint).toContain('its token was issued for resource://billing-api');
+  });
+
+  it('passes on the Gateway "did you mean" for a resource that does not exist, and how to create it', () => {
+    const e = buildExplanation({
+      requestId: 'req_1',
+      state: { resource: null },
+      events: [
+        event({ decision: 'deny', reason: 'resource_unknown', category: 'resource_routing', resource: 'resource://billing', policy: null, detail: { token_resource: 'resource://billing-api', did_you_mean: 'resource://billing-api' } }),
+      ],
+    });
+    expect(e.category).toBe('resource_routing');
+    expect(e.hint).toContain('no resource resource://billing exists in zone zn_1 (the token was issued for resource://billing-api)');
+    expect(e.hint).toContain('did you mean resource://billing-api? Send X-Caracal-Resource: resource://billing-api');
+    expect(e.hint).toContain('caracal resources create --id resource://billing --zone zn_1');
+  });
+
+  it('suggests listing resources when the Gateway had no "did you mean"', () => {
+    const e = buildExplanation({
+      requestId: 'req_1',
+      state: { resource: null },
+      events: [event({ decision: 'deny', reason: 'resource_unknown', category: 'resource_routing', resource: 'resource://weather', policy: null })],
+    });
+    expect(e.hint).not.toContain('did you mean');
+    expect(e.hint).toContain('caracal resources list --zone zn_1');
+  });
+
   it('falls back to a generic hint for a reason it does not know', () => {
     const e = buildExplanation({ requestId: 'req_1', events: [event({ decision: 'deny', reason: 'something_new', category: 'policy' })] });
     expect(e.category).toBe('policy');

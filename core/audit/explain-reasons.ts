@@ -44,7 +44,7 @@ export const gatewayReasons: Readonly<Record<string, ReasonInfo>> = {
   headers_too_large: runtime('had headers larger than the Gateway limit', 'send fewer or smaller headers (limit: 16 KiB)'),
   body_too_large: runtime('had a body larger than the Gateway limit', 'send a smaller body (limit: 10 MiB by default)'),
   gateway_unavailable: runtime('arrived while the Gateway was not ready (keys or policy not loaded)', 'check `caracal status --ready` and the gateway log'),
-  audience_mismatch: routing('carried a token issued for another resource', 'request a token for the resource named in X-Caracal-Resource (one resource per token), or fix the header'),
+  audience_mismatch: routing('carried a token issued for another resource', 'request a token for the resource named in X-Caracal-Resource (one resource per token), or name the resource the token was issued for'),
   resource_header_missing: routing('named no resource (no X-Caracal-Resource header)', 'send "X-Caracal-Resource: resource://<slug>" naming the protected resource'),
   resource_header_invalid: routing('named a resource with an invalid ID', 'use resource://<slug> or a bare slug (lowercase letters, digits, ".", "_", "-")'),
   resource_unknown: routing('named a resource that does not exist in the token zone', 'list resources with `caracal resources list` and fix X-Caracal-Resource, or create the resource'),

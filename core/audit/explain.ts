@@ -260,7 +260,8 @@ function summarize(ctx: Ctx): string {
     if (main.reason === 'upstream_error') {
       return `${subject} was allowed${setRef(main.policy)}, but the upstream answered ${http?.upstream_status ?? 'an error'}${timing}.`;
     }
-    const what = info?.what ?? `was refused (${main.reason})`;
+    const issuedFor = main.reason === 'audience_mismatch' ? tokenResource(ctx) : null;
+    const what = issuedFor !== null ? `carried a token issued for ${issuedFor}, not for this resource` : (info?.what ?? `was refused (${main.reason})`);
     const stage = info?.category === 'runtime_config' ? ' before any policy check' : '';
     return `${subject} ${what}${stage}${http?.status == null ? '' : `; the Gateway answered ${http.status}`}.`;
   }
@@ -292,9 +293,14 @@ function sharpHint(ctx: Ctx): string | null {
       return policyHint(ctx);
     case 'resource_unknown':
       if (state.resource != null) return `resource ${state.resource.id} exists now (it was created or restored after this request): retry the call`;
-      return main.resource === null ? null : `no resource ${main.resource} exists in zone ${main.zone ?? '?'}: fix X-Caracal-Resource (caracal resources list --zone ${main.zone ?? '<zone>'}) or create it (caracal resources create --id ${main.resource})`;
-    case 'audience_mismatch':
-      return `the request named ${main.resource ?? 'a resource'} in X-Caracal-Resource but its token was issued for another resource: request a token for ${main.resource ?? 'that resource'} (one resource per token; add it to the profile [[credentials]]) or fix the header`;
+      return main.resource === null ? null : unknownResourceHint(ctx, main.resource);
+    case 'audience_mismatch': {
+      const named = main.resource ?? 'the resource in X-Caracal-Resource';
+      const issuedFor = tokenResource(ctx);
+      const other = issuedFor === null ? 'another resource' : issuedFor;
+      const back = issuedFor === null ? 'or fix the header' : `or, to call ${issuedFor}, send X-Caracal-Resource: ${issuedFor}`;
+      return `the request named ${named} in X-Caracal-Resource but its token was issued for ${other}: request a token for ${named} (one resource per token; add it to the profile [[credentials]]) ${back}`;
+    }
     case 'app_revoked':
     case 'app_unknown':
     case 'app_disabled':
@@ -311,6 +317,25 @@ function sharpHint(ctx: Ctx): string | null {
     default:
       return null;
   }
+}
+
+/** The resource the request's token was issued for: recorded by the Gateway, else from the issuance. */
+function tokenResource(ctx: Ctx): string | null {
+  const recorded = ctx.main.detail.token_resource;
+  if (typeof recorded === 'string') return recorded;
+  return ctx.issuance?.resource ?? null;
+}
+
+/** The fix for a resource that does not exist: the Gateway's "did you mean" first, then creating it. */
+function unknownResourceHint(ctx: Ctx, named: string): string {
+  const { main } = ctx;
+  const zone = main.zone ?? '<zone>';
+  const guess = main.detail.did_you_mean;
+  const issuedFor = tokenResource(ctx);
+  const token = issuedFor === null || issuedFor === named ? '' : ` (the token was issued for ${issuedFor})`;
+  const create = `create it (caracal resources create --id ${named} --zone ${zone})`;
+  if (typeof guess === 'string') return `no resource ${named} exists in zone ${main.zone ?? '?'}${token}: did you mean ${guess}? Send X-Caracal-Resource: ${guess}, or ${create}`;
+  return `no resource ${named} exists in zone ${main.zone ?? '?'}${token}: fix X-Caracal-Resource (caracal resources list --zone ${zone}) or ${create}`;
 }
 
 /** The fix for a provider failure, naming the resource's provider and the commands that fix it. */
