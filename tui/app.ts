@@ -113,7 +113,7 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
     const healthText = health.length === 0 ? 'checking…' : health.map((h) => `${esc(h.name)} ${h.ok ? '{green-fg}✔{/green-fg}' : '{red-fg}✖{/red-fg}'}`).join(' ');
     header.setContent(` {bold}caracal{/bold} · ${esc(client.controlUrl)} · ${zoneText}{|}${healthText} `);
     crumbs.setContent(` ${stack.map((e) => esc(e.view.title())).join(' › ')}`);
-    hints.setContent(` ${esc(keymap.hints(Math.max(10, width - 2)))}`);
+    hints.setContent(` ${esc(keymap.hints(Math.max(10, width - 2), captured > 0))}`);
     if (prompt.hidden) status.setContent(tasks > 0 ? ` ${SPINNER[spinnerFrame % SPINNER.length] ?? ''} ${statusText}` : ` ${statusText}`);
   }
 
@@ -468,10 +468,12 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
     confirm,
     captureKeys() {
       captured++;
+      render(); // the hint bar changes: global keys are text now
       let released = false;
       return () => {
         if (!released) captured--;
         released = true;
+        render();
       };
     },
     async suspend(work) {

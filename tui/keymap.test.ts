@@ -31,6 +31,8 @@ describe('keymap registry', () => {
     keymap.setView('apps', [bind(['n'], 'new'), bind(['S-r'], 'rotate'), bind(['d'], 'disable', { disabled: () => 'no app selected' }), bind(['up'], 'up', { hint: false })]);
     expect(keymap.hints(200)).toBe('n new  R rotate  q quit');
     expect(keymap.hints(16)).toBe('n new  R rotate');
+    // While a text field reads keys, q is text: only the view's keys and ^C are hinted.
+    expect(keymap.hints(200, true)).toBe('n new  R rotate  ^C quit');
   });
 
   it('lists every binding for the help overlay, with why a key is unavailable', () => {

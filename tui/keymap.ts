@@ -49,8 +49,12 @@ export interface KeymapRegistry {
   setView(viewId: string, bindings: readonly KeyBinding[]): void;
   /** The binding a key name triggers, if any. */
   resolve(key: string): ResolvedBinding | undefined;
-  /** The hint-bar text: view bindings first, then global ones, cut to `width` columns. */
-  hints(width: number): string;
+  /**
+   * The hint-bar text: view bindings first, then global ones, cut to `width` columns. While the
+   * view reads typed text (`typing`), global keys are text, not commands: only the view's
+   * bindings and `^C quit` are hinted.
+   */
+  hints(width: number, typing?: boolean): string;
   /** The help overlay's rows: the view's bindings, then the global ones. */
   help(): readonly HelpLine[];
 }
@@ -126,8 +130,9 @@ export function createKeymap(globals: readonly KeyBinding[]): KeymapRegistry {
       const global = globalByKey.get(key);
       return global === undefined ? undefined : { binding: global, scope: 'global' };
     },
-    hints(width) {
-      const items = [...viewBindings, ...globals].filter((b) => b.hint !== false && b.disabled?.() === undefined).map(hintItem);
+    hints(width, typing = false) {
+      const shown = (b: KeyBinding) => b.hint !== false && b.disabled?.() === undefined;
+      const items = typing ? [...viewBindings.filter(shown).map(hintItem), '^C quit'] : [...viewBindings, ...globals].filter(shown).map(hintItem);
       let text = '';
       for (const item of items) {
         const next = text === '' ? item : `${text}  ${item}`;
