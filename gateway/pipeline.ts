@@ -128,11 +128,11 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const named = ex.resourceId as string;
     const zone = authentic.claims.zone;
     if (state.resource(zone, named) !== undefined || hooks.has('route')) {
-      ex.refused = { token: authentic, detail: { token_resource: issuedFor } };
+      ex.refused = { token: authentic, detail: { issued_for: issuedFor } };
       return refuse(req, res, ex, 'audience_mismatch', `the token was issued for ${issuedFor}, not for ${named}`, `request a token for ${named} (one resource per token), or send X-Caracal-Resource: ${issuedFor}`);
     }
     const suggestion = closestResource(named, state.resourceIds(zone), issuedFor);
-    ex.refused = { token: authentic, detail: suggestion === undefined ? { token_resource: issuedFor } : { token_resource: issuedFor, did_you_mean: suggestion } };
+    ex.refused = { token: authentic, detail: suggestion === undefined ? { issued_for: issuedFor } : { issued_for: issuedFor, did_you_mean: suggestion } };
     const guess = suggestion === undefined ? '' : `; did you mean ${suggestion}?`;
     refuse(
       req,

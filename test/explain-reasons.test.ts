@@ -110,7 +110,7 @@ describe('buildExplanation', () => {
   it('names both resources for a token issued for another resource (the one recorded by the Gateway)', () => {
     const e = buildExplanation({
       requestId: 'req_1',
-      events: [event({ decision: 'deny', reason: 'audience_mismatch', category: 'resource_routing', resource: 'resource://ledger-api', policy: null, detail: { token_resource: 'resource://billing-api' } })],
+      events: [event({ decision: 'deny', reason: 'audience_mismatch', category: 'resource_routing', resource: 'resource://ledger-api', policy: null, detail: { issued_for: 'resource://billing-api' } })],
     });
     expect(e.category).toBe('resource_routing');
     expect(e.summary).toContain('carried a token issued for resource://billing-api, not for this resource');
@@ -134,7 +134,7 @@ describe('buildExplanation', () => {
       requestId: 'req_1',
       state: { resource: null },
       events: [
-        event({ decision: 'deny', reason: 'resource_unknown', category: 'resource_routing', resource: 'resource://billing', policy: null, detail: { token_resource: 'resource://billing-api', did_you_mean: 'resource://billing-api' } }),
+        event({ decision: 'deny', reason: 'resource_unknown', category: 'resource_routing', resource: 'resource://billing', policy: null, detail: { issued_for: 'resource://billing-api', did_you_mean: 'resource://billing-api' } }),
       ],
     });
     expect(e.category).toBe('resource_routing');

@@ -321,7 +321,7 @@ function sharpHint(ctx: Ctx): string | null {
 
 /** The resource the request's token was issued for: recorded by the Gateway, else from the issuance. */
 function tokenResource(ctx: Ctx): string | null {
-  const recorded = ctx.main.detail.token_resource;
+  const recorded = ctx.main.detail.issued_for;
   if (typeof recorded === 'string') return recorded;
   return ctx.issuance?.resource ?? null;
 }
