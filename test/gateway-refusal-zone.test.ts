@@ -117,6 +117,23 @@ describe('a refused call with an authentic token is recorded in the token zone',
     expect(event).toMatchObject({ zone: seeded.zoneId, app: seeded.appId, scopes: ['billing:read'], reason: 'token_expired', token: { jti } });
   });
 
+  it('a revoked token carries zone, app and jti, and is listed under the zone', async () => {
+    const token = await stack.mint({ appId: seeded.appId, clientSecret: seeded.clientSecret, resourceId: seeded.resourceId, scopes: ['billing:read'] });
+    const jti = decodeJws(token).payload.jti as string;
+    await stack.adminOk('POST', '/v1/revocations', { kind: 'jti', value: jti, zone: seeded.zoneName });
+    // The Gateway learns of the revocation through the store watcher, within a second or so.
+    const deadline = Date.now() + 5000;
+    let refusal = await call(token, seeded.resourceId);
+    while (refusal.body.reason !== 'token_revoked' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      refusal = await call(token, seeded.resourceId);
+    }
+    expect(refusal.status).toBe(401);
+    expect(refusal.body.reason).toBe('token_revoked');
+    const [event] = await listed(refusal.id, { zone: seeded.zoneName });
+    expect(event).toMatchObject({ zone: seeded.zoneId, app: seeded.appId, reason: 'token_revoked', token: { jti } });
+  });
+
   it('a token whose signature does not verify stays zone-less (its claims are not trusted)', async () => {
     const [h, , s] = billingToken.split('.');
     const payload = Buffer.from(JSON.stringify({ ...decodeJws(billingToken).payload, scope: 'billing:read billing:write' })).toString('base64url');
