@@ -114,7 +114,7 @@ export function readSecretInput(flag: string, path: string, platform: NodeJS.Pla
     const mode = stat.mode & 0o777;
     if (platform !== 'win32' && stat.isFile() && (mode & 0o077) !== 0) {
       throw new CaracalError('CRC_USAGE', `${flag}: ${path} is accessible to other users (mode ${mode.toString(8).padStart(4, '0')}); refusing to read a secret from it`, {
-        hint: `make it owner-only (chmod 600 '${path}'), or pipe the secret in with ${flag} -`,
+        hint: `make it owner-only (chmod 600 '${path}'), or pipe the secret in with ${flag} -; other users could read it, so consider replacing the credential at the third party too`,
       });
     }
     return readFileSync(fd, 'utf8');
