@@ -55,7 +55,9 @@ function requestIdOf(request: RecordedRequest | undefined): string {
 async function explainInConsole(session: PtySession, requestId: string, outcome: string): Promise<string> {
   await viaPalette(session, 'audit', 'REQUEST ID');
   await setFilter(session, `${requestId} type:gateway.request`);
-  await session.waitFor(`${requestId} resource://weather-api`);
+  // The filtered list, not the unfiltered one still on screen while it reloads (where the same
+  // row may show unselected): exactly one event row, this one.
+  await session.waitFor((screen) => screen.includes(`${requestId} resource://weather-api`) && (screen.match(/^ ?\d\d:\d\d:\d\d /gm) ?? []).length === 1);
   session.press('enter');
   return session.waitFor(outcome);
 }
