@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrations } from './migrations.js';
@@ -170,6 +172,22 @@ function createDatabaseIn(home: string): string {
   void store.close();
   return file;
 }
+
+describe('several processes opening one new database at once', () => {
+  it('all open it, new or existing (caracal up starts control and gateway together)', async () => {
+    // The built module (the test suite builds dist/ first), in real processes started together.
+    const openStore = new URL('../../../dist/core/store/open-store.js', import.meta.url).href;
+    const script = `const { openStore } = await import(${JSON.stringify(openStore)}); const s = await openStore({ home: process.argv[1] }); await s.close(); console.log('ok');`;
+    const run = promisify(execFile);
+    for (let round = 0; round < 6; round++) {
+      const home = join(dir, `race-${round}`);
+      // Even rounds: a new database; odd rounds: one that exists and is closed (WAL recovery on open).
+      if (round % 2 === 1) await SqliteStore.open(join(home, 'caracal.db')).close();
+      const opened = await Promise.all(Array.from({ length: 6 }, () => run(process.execPath, ['--input-type=module', '-e', script, home])));
+      expect(opened.map((child) => child.stdout.trim())).toEqual(Array(6).fill('ok'));
+    }
+  }, 60_000);
+});
 
 describe.skipIf(!canTestReadOnly)('read-only homes', () => {
   it('refuses a read-only home folder with no database yet, with the fix', () => {

@@ -25,7 +25,7 @@ export function openDatabase(file: string): Db {
     if (!existed) chmodSync(file, 0o600);
     db.pragma('busy_timeout = 5000');
     inspect(db, file);
-    db.pragma('journal_mode = WAL');
+    whenNotBusy(() => db?.pragma('journal_mode = WAL'));
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     if (!migrate(db, file)) probeWritable(db);
@@ -33,6 +33,30 @@ export function openDatabase(file: string): Db {
   } catch (error) {
     db?.close();
     throw classifyOpenError(error, file);
+  }
+}
+
+/** How long opening waits for another process switching the same new database to WAL. */
+const JOURNAL_MODE_WAIT_MS = 5000;
+
+/**
+ * Runs `work`, retrying while SQLite answers SQLITE_BUSY. Setting the journal mode can meet a
+ * lock SQLite reports as BUSY without calling the busy handler (switching a new file to WAL takes
+ * an exclusive lock; opening a WAL file may wait for another connection's recovery), so two
+ * processes opening the same database at once (`caracal up` starts control and gateway together)
+ * could fail with "database is locked" (seen once in CI, where two processes shared a ledger).
+ */
+function whenNotBusy(work: () => void): void {
+  const deadline = Date.now() + JOURNAL_MODE_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      work();
+      return;
+    } catch (error) {
+      if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 10);
+    }
   }
 }
 
