@@ -139,8 +139,8 @@ export interface AdminClient {
   readonly controlUrl: string;
   /** Any admin API call; errors become CaracalErrors carrying the API's code and message. */
   request<T>(method: Method, path: string, options?: { readonly body?: unknown; readonly query?: Query }): Promise<T>;
-  /** A streaming GET (`/v1/audit/stream`): the open response, read until `signal` aborts; errors as `request`. */
-  stream(path: string, options: { readonly query?: Query; readonly accept: string; readonly signal: AbortSignal }): Promise<Response>;
+  /** A streaming GET (`/v1/audit/stream`, `/v1/audit/export`): the open response, read until its end or until `signal` aborts; errors as `request`. */
+  stream(path: string, options: { readonly query?: Query; readonly accept: string; readonly signal?: AbortSignal }): Promise<Response>;
   readonly zones: {
     list(query?: PageQuery): Promise<ApiPage<ZoneView>>;
     get(zone: string): Promise<ZoneView>;
@@ -295,14 +295,14 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     return (await response.json()) as T;
   }
 
-  async function stream(path: string, init: { readonly query?: Query; readonly accept: string; readonly signal: AbortSignal }): Promise<Response> {
+  async function stream(path: string, init: { readonly query?: Query; readonly accept: string; readonly signal?: AbortSignal }): Promise<Response> {
     const url = new URL(base + path);
     for (const [key, value] of Object.entries(init.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     let response: Response;
     try {
-      response = await fetch(url, { headers: { authorization: `Bearer ${options.adminToken}`, accept: init.accept }, signal: init.signal });
+      response = await fetch(url, { headers: { authorization: `Bearer ${options.adminToken}`, accept: init.accept }, ...(init.signal === undefined ? {} : { signal: init.signal }) });
     } catch (error) {
       throw new CaracalError('CRC_SERVICE_UNAVAILABLE', `control plane not reachable at ${base}; start it with \`caracal up\``, { cause: error });
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../core/audit/event.js';
 import { layoutColumns } from './columns.js';
 import { cleanAuditFilters } from '../prefs.js';
-import { auditColumns, auditQuery, callText, createAuditPager, decisionColor, formatAuditFilter, parseAuditFilter, takeSseData, type AuditPage } from './audit.js';
+import { auditColumns, auditQuery, callText, createAuditPager, decisionColor, formatAuditFilter, parseAuditFilter, type AuditPage } from './audit.js';
 
 function event(n: number, extra: Partial<AuditEvent> = {}): AuditEvent {
   return {
@@ -116,11 +116,5 @@ describe('audit pager', () => {
     expect(pager.prepend([event(3), event(4), event(5)])).toBe(2);
     expect(pager.prepend([event(5)])).toBe(0);
     expect([0, 1, 2, 3, 4].map((i) => pager.row(i)?.seq)).toEqual([5, 4, 3, 2, 1]);
-  });
-});
-
-describe('server-sent events', () => {
-  it('returns the data of complete messages and keeps the incomplete rest', () => {
-    expect(takeSseData(': hello\n\ndata: {"a":1}\n\nevent: x\ndata: {"b"')).toEqual({ data: ['{"a":1}'], rest: 'event: x\ndata: {"b"' });
   });
 });

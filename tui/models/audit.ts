@@ -191,17 +191,3 @@ export function createAuditPager(fetchPage: (cursor: string | undefined) => Prom
     resident: () => slots.filter((s) => s.items !== undefined).length,
   };
 }
-
-/** Splits a server-sent-events buffer into the `data:` payloads of complete messages and the rest. */
-export function takeSseData(buffer: string): { data: string[]; rest: string } {
-  const data: string[] = [];
-  let rest = buffer;
-  let end: number;
-  while ((end = rest.indexOf('\n\n')) !== -1) {
-    const message = rest.slice(0, end);
-    rest = rest.slice(end + 2);
-    const lines = message.split('\n').filter((line) => line.startsWith('data:'));
-    if (lines.length > 0) data.push(lines.map((line) => line.slice(line.startsWith('data: ') ? 6 : 5)).join('\n'));
-  }
-  return { data, rest };
-}

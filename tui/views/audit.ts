@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../../core/audit/event.js';
-import { auditColumns, auditQuery, createAuditPager, formatAuditFilter, parseAuditFilter, takeSseData, type AuditFilters, type AuditPage, type AuditPager } from '../models/audit.js';
+import { sseBatches } from '../../core/control/sse.js';
+import { auditColumns, auditQuery, createAuditPager, formatAuditFilter, parseAuditFilter, type AuditFilters, type AuditPage, type AuditPager } from '../models/audit.js';
 import type { AppContext, View, ViewFactory } from '../view.js';
 import { createTable, type Table } from '../widgets/table.js';
 
@@ -69,14 +70,8 @@ export const auditView: ViewFactory = {
       void (async () => {
         try {
           const response = await ctx.client.stream('/v1/audit/stream', { query: { ...auditQuery(zone(), filters), backlog: 0 }, accept: 'text/event-stream', signal: controller.signal });
-          const decoder = new TextDecoder();
-          let buffer = '';
-          for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-            buffer += decoder.decode(chunk, { stream: true });
-            const { data, rest } = takeSseData(buffer);
-            buffer = rest;
-            const events = data.map((d) => JSON.parse(d) as AuditEvent);
-            if (events.length > 0 && mine === generation) receive(events);
+          for await (const batch of sseBatches(response.body as ReadableStream<Uint8Array>)) {
+            if (mine === generation) receive(batch.map((d) => JSON.parse(d) as AuditEvent));
           }
         } catch (error) {
           if (!controller.signal.aborted && mine === generation) ctx.status.error(error);

@@ -4,7 +4,6 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../audit/event.js';
 import type { ChainReport } from '../../audit/checkpoint-verify.js';
-import { clientUrl } from '../../config/client-url.js';
 import type { AuditKeysView, AuditPageView, AuditVerifyView } from '../../control/routes/audit.js';
 import { CaracalError } from '../../errors.js';
 import type { CommandContribution } from '../../plugin/types.js';
@@ -74,38 +73,6 @@ function eventRow(event: AuditEvent, paint: Paint): string[] {
 
 const HEADER = ['at', 'decision', 'request id', 'app', 'resource', 'call', 'reason'];
 
-/** Where a streaming command connects: the control URL and the admin token (as the admin client resolves them). */
-async function connection(cli: CliContext, opts: AdminOptions): Promise<{ url: string; token: string }> {
-  const { loadAdminToken } = await import('../../control/admin-auth.js');
-  const url = clientUrl(cli.settings(), 'control', opts.controlUrl).replace(/\/+$/, '');
-  const token = opts.adminTokenFile === undefined ? loadAdminToken(cli.paths().adminToken, process.env, false) : loadAdminToken(opts.adminTokenFile, {}, false);
-  return { url, token };
-}
-
-/** GETs a streaming admin endpoint; errors become the API's CaracalError. */
-async function openStream(cli: CliContext, opts: AdminOptions, path: string, query: Record<string, string | undefined>, accept: string): Promise<Response> {
-  const { url, token } = await connection(cli, opts);
-  const target = new URL(url + path);
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) target.searchParams.set(key, value);
-  let response: Response;
-  try {
-    response = await fetch(target, { headers: { authorization: `Bearer ${token}`, accept } });
-  } catch (error) {
-    throw new CaracalError('CRC_SERVICE_UNAVAILABLE', `control plane not reachable at ${url}; start it with \`caracal up\``, { cause: error });
-  }
-  if (!response.ok || response.body === null) {
-    let body: { error?: string; message?: string; hint?: string } = {};
-    try {
-      body = (await response.json()) as typeof body;
-    } catch {
-      // not JSON
-    }
-    const code = response.status === 404 ? 'CRC_NOT_FOUND' : response.status === 401 ? 'CRC_UNAUTHORIZED' : response.status < 500 ? 'CRC_BAD_REQUEST' : 'CRC_SERVICE_UNAVAILABLE';
-    throw new CaracalError(code, body.message ?? `GET ${path} failed with HTTP ${response.status}`, body.hint === undefined ? {} : { hint: body.hint });
-  }
-  return response;
-}
-
 /** Prints chain reports; returns whether all verified. */
 function printReports(chains: readonly ChainReport[], paint: Paint, prefix: string): boolean {
   for (const c of chains) {
@@ -155,19 +122,13 @@ export const auditCommand: CommandContribution = {
     withFilters(adminCommand(audit, 'tail', 'follow new audit events as they are recorded (Ctrl-C stops)'))
       .option('--backlog <n>', 'first show this many recent events', '10')
       .action(async (opts: FilterOptions & { backlog: string }) => {
-        const response = await openStream(cli, opts, '/v1/audit/stream', { ...filterQuery(opts), backlog: opts.backlog }, 'text/event-stream');
+        const client = await adminClient(cli, opts);
+        const response = await client.stream('/v1/audit/stream', { query: { ...filterQuery(opts), backlog: opts.backlog }, accept: 'text/event-stream' });
         const paint = painter(canColor(process.stdout));
-        const decoder = new TextDecoder();
-        let buffer = '';
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-          buffer += decoder.decode(chunk, { stream: true });
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) !== -1) {
-            const message = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const data = message.split('\n').find((line) => line.startsWith('data: '));
-            if (data === undefined) continue;
-            const event = JSON.parse(data.slice(6)) as AuditEvent;
+        const { sseBatches } = await import('../../control/sse.js');
+        for await (const batch of sseBatches(response.body as ReadableStream<Uint8Array>)) {
+          for (const data of batch) {
+            const event = JSON.parse(data) as AuditEvent;
             if (opts.json === true) process.stdout.write(`${JSON.stringify(event)}\n`);
             else process.stdout.write(`${eventRow(event, paint).join('  ')}\n`);
           }
@@ -226,7 +187,8 @@ export const auditCommand: CommandContribution = {
       .option('--zone <zone>', 'only this zone')
       .option('-o, --output <file>', 'write to this file (mode 0600) instead of stdout')
       .action(async (opts: AdminOptions & { zone?: string; output?: string }) => {
-        const response = await openStream(cli, opts, '/v1/audit/export', { zone: opts.zone }, 'application/x-ndjson');
+        const client = await adminClient(cli, opts);
+        const response = await client.stream('/v1/audit/export', { query: { zone: opts.zone }, accept: 'application/x-ndjson' });
         const out = opts.output === undefined ? process.stdout : createWriteStream(opts.output, { mode: 0o600, flags: 'w' });
         let events = 0;
         const decoder = new TextDecoder();
