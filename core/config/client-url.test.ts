@@ -25,6 +25,7 @@ describe('clientUrl: where clients reach the stack', () => {
 
   it.each([
     ['the flag wins over everything', { CARACAL_CONTROL_URL: 'http://env:1', CARACAL_CONTROL_PORT: '4900' }, true, 'http://flag:9', 'http://flag:9'],
+    ['trailing slashes are dropped (paths are appended)', {}, true, 'http://flag:9//', 'http://flag:9'],
     ['CARACAL_CONTROL_URL wins over the running stack', { CARACAL_CONTROL_URL: 'http://env:1' }, true, undefined, 'http://env:1'],
     ['the running stack wins over the configured port', { CARACAL_CONTROL_PORT: '4900' }, true, undefined, 'http://127.0.0.1:4810'],
     ['the configured port without a running stack', { CARACAL_CONTROL_PORT: '4900' }, false, undefined, 'http://127.0.0.1:4900'],

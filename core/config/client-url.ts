@@ -10,8 +10,14 @@ import { controlUrl, gatewayUrl, type Settings } from './settings.js';
  * `caracal status` probes, so a stack started with `up --control-port N` is found without telling
  * every client); the configured host and port (`CARACAL_CONTROL_PORT`, config.toml); the default.
  * A run file whose process is gone is ignored: a crashed stack must not pin clients to its old port.
+ * Trailing slashes are dropped, so callers append paths as they are.
  */
 export function clientUrl(settings: Settings, service: 'control' | 'gateway', flag?: string): string {
+  return lookUp(settings, service, flag).replace(/\/+$/, '');
+}
+
+/** The lookup of {@link clientUrl}, before trailing slashes are dropped (callers append paths). */
+function lookUp(settings: Settings, service: 'control' | 'gateway', flag: string | undefined): string {
   const explicit = flag ?? (service === 'control' ? settings.control_url : settings.gateway_url);
   if (explicit !== undefined) return explicit;
   const run = readRunFile(homePaths(settings.home).run, service);

@@ -30,7 +30,7 @@ export async function runSetupCommand(cli: CliContext, scenario: ScenarioContrib
   const input = await collectInput(scenario, flags, interactive ? terminalPrompt : undefined);
   const settings = cli.settings();
   const client = connectAdminClient({ settings, paths: cli.paths(), controlUrl: flags.controlUrl, adminTokenFile: flags.adminTokenFile });
-  const gatewayUrl = clientUrl(settings, 'gateway', flags.gatewayUrl).replace(/\/+$/, '');
+  const gatewayUrl = clientUrl(settings, 'gateway', flags.gatewayUrl);
   try {
     new URL(gatewayUrl);
   } catch {

@@ -143,7 +143,7 @@ function createSetupView(ctx: AppContext, params: ViewParams): View {
           input: scenarioInput(form),
           client: ctx.client,
           controlUrl: ctx.client.controlUrl,
-          gatewayUrl: clientUrl(ctx.cli.settings(), 'gateway').replace(/\/+$/, ''),
+          gatewayUrl: clientUrl(ctx.cli.settings(), 'gateway'),
           rotateSecret: flags.rotateSecret,
           writeProfile: writesProfile(form),
           overwrite: flags.overwrite,
