@@ -138,8 +138,8 @@ const benchmark: Benchmark = {
       }
 
       const db = new Database(homePaths(home).database, { readonly: true });
-      const ids = db.prepare('SELECT id FROM audit_events WHERE rowid % 3331 = 0 LIMIT 300').pluck().all() as string[];
-      const lookup = db.prepare('SELECT * FROM audit_events WHERE id = ?');
+      const ids = db.prepare('SELECT n FROM audit_events WHERE n % 3331 = 0 LIMIT 300').pluck().all() as number[];
+      const lookup = db.prepare('SELECT * FROM audit_events WHERE n = ?');
       const baseline = await timed(SAMPLES, (i) => lookup.get(ids[i % ids.length]));
       db.close();
 

@@ -80,7 +80,7 @@ function plainRound(home: string, offset: number): number {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   for (const sql of schema) db.exec(sql.replace(/^CREATE (UNIQUE )?(TABLE|INDEX) /, 'CREATE $1$2 IF NOT EXISTS '));
-  const columns = (db.pragma('table_info(audit_events)') as { name: string }[]).map((c) => c.name);
+  const columns = (db.pragma('table_info(audit_events)') as { name: string }[]).map((c) => c.name).filter((name) => name !== 'n');
   const insert = db.prepare(`INSERT INTO audit_events (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
   const seqs = new Map<string, number>();
   const insertBatch = db.transaction((inputs: readonly AuditEventInput[]) => {
@@ -106,29 +106,26 @@ function plainRound(home: string, offset: number): number {
 /** The row an event becomes, by column name, without hashing (the baseline's whole job per event). */
 function plainRow(input: AuditEventInput, chain: string, seq: number, at: string): Record<string, unknown> {
   return {
-    id: newId('event'),
     chain,
     seq,
     at: input.at ?? at,
-    zone: input.zone,
     request_id: input.request_id,
     type: input.type,
     app: input.app ?? null,
     resource: input.resource ?? null,
-    scopes: JSON.stringify(input.scopes ?? []),
     decision: input.decision,
-    reason: input.reason,
-    category: input.category ?? null,
-    policy: input.policy ? JSON.stringify(input.policy) : null,
-    http_method: input.http?.method ?? null,
-    http_path: input.http?.path ?? null,
-    http_status: input.http?.status ?? null,
-    http_upstream_status: input.http?.upstream_status ?? null,
-    http_latency_ms: input.http?.latency_ms ?? null,
     token_jti: input.token?.jti ?? null,
-    token_exp: input.token?.exp ?? null,
-    detail: JSON.stringify(input.detail ?? {}),
-    prev_hash: '',
+    body: JSON.stringify({
+      category: input.category ?? null,
+      detail: input.detail ?? {},
+      http: input.http ?? null,
+      id: newId('event'),
+      policy: input.policy ?? null,
+      prev_hash: '',
+      reason: input.reason,
+      scopes: input.scopes ?? [],
+      token_exp: input.token?.exp ?? null,
+    }),
     hash: '',
   };
 }

@@ -24,6 +24,8 @@ import { startStack, type Stack } from './support/stack.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
 const ZONE = 'zn_tamper';
+/** Finds a ledger row by its event ID, which lives in the row's JSON body. */
+const BY_ID = "body ->> '$.id' = ?";
 
 function input(n: number): AuditEventInput {
   return { type: 'gateway.request', zone: ZONE, request_id: `req_${n}`, app: 'app_x', decision: 'allow', reason: 'ok', detail: { n } };
@@ -89,22 +91,22 @@ describe('the ledger, tampered with in the SQLite file', () => {
   it.each([
     {
       name: 'an edited event',
-      tamper: (db: Database.Database, e: (s: number) => AuditEvent) => db.prepare("UPDATE audit_events SET reason = 'forged' WHERE id = ?").run(e(9).id),
+      tamper: (db: Database.Database, e: (s: number) => AuditEvent) => db.prepare(`UPDATE audit_events SET body = json_set(body, '$.reason', 'forged') WHERE ${BY_ID}`).run(e(9).id),
       seq: 9,
       reason: 'hash_mismatch',
     },
     {
       name: 'a deleted event',
-      tamper: (db: Database.Database, e: (s: number) => AuditEvent) => db.prepare('DELETE FROM audit_events WHERE id = ?').run(e(9).id),
+      tamper: (db: Database.Database, e: (s: number) => AuditEvent) => db.prepare(`DELETE FROM audit_events WHERE ${BY_ID}`).run(e(9).id),
       seq: 10,
       reason: 'seq_gap',
     },
     {
       name: 'two events swapped (reordered)',
       tamper: (db: Database.Database, e: (s: number) => AuditEvent) => {
-        db.prepare('UPDATE audit_events SET seq = -1 WHERE id = ?').run(e(9).id);
-        db.prepare('UPDATE audit_events SET seq = 9 WHERE id = ?').run(e(10).id);
-        db.prepare('UPDATE audit_events SET seq = 10 WHERE id = ?').run(e(9).id);
+        db.prepare(`UPDATE audit_events SET seq = -1 WHERE ${BY_ID}`).run(e(9).id);
+        db.prepare(`UPDATE audit_events SET seq = 9 WHERE ${BY_ID}`).run(e(10).id);
+        db.prepare(`UPDATE audit_events SET seq = 10 WHERE ${BY_ID}`).run(e(9).id);
       },
       seq: 9,
       reason: 'hash_mismatch',
@@ -115,8 +117,8 @@ describe('the ledger, tampered with in the SQLite file', () => {
         // Make room at seq 9, then put a copy of another request there.
         db.prepare('UPDATE audit_events SET seq = seq + 100000 WHERE chain = ? AND seq >= 9').run(ZONE);
         db.prepare('UPDATE audit_events SET seq = seq - 99999 WHERE chain = ? AND seq >= 100000').run(ZONE);
-        const source = db.prepare('SELECT * FROM audit_events WHERE id = ?').get(e(3).id) as Record<string, unknown>;
-        const row = { ...source, id: 'evt_FORGED', seq: 9, request_id: 'req_forged' };
+        const { n: _n, ...source } = db.prepare(`SELECT * FROM audit_events WHERE ${BY_ID}`).get(e(3).id) as { n: number; body: string };
+        const row = { ...source, body: JSON.stringify({ ...JSON.parse(source.body), id: 'evt_FORGED' }), seq: 9, request_id: 'req_forged' };
         const columns = Object.keys(row);
         db.prepare(`INSERT INTO audit_events (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...columns.map((c) => row[c as keyof typeof row]));
       },
@@ -139,7 +141,7 @@ describe('the ledger, tampered with in the SQLite file', () => {
     const db = intruder(home);
     // A forger who knows the hash algorithm but not the audit key: edit seq 8, re-hash it and every later event.
     let prev = eventAt(7).hash;
-    const update = db.prepare('UPDATE audit_events SET reason = ?, prev_hash = ?, hash = ? WHERE id = ?');
+    const update = db.prepare(`UPDATE audit_events SET body = json_set(body, '$.reason', ?, '$.prev_hash', ?), hash = ? WHERE ${BY_ID}`);
     for (const event of events.filter((e) => e.seq >= 8)) {
       const { hash: _hash, ...body } = { ...event, reason: event.seq === 8 ? 'forged' : event.reason, prev_hash: prev };
       const hash = hashEvent(body);
@@ -297,8 +299,8 @@ describe('caracal audit export / verify / key through the real stack', () => {
     expect(report.chains.some((c) => c.checkpoints > 0)).toBe(true);
 
     const db = intruder(stack.home);
-    const row = db.prepare("SELECT id, seq FROM audit_events WHERE type = 'gateway.request' ORDER BY rowid LIMIT 1 OFFSET 3").get() as Row;
-    db.prepare('UPDATE audit_events SET http_status = 200, reason = ? WHERE id = ?').run('ok-forged', row.id);
+    const row = db.prepare("SELECT body ->> '$.id' AS id, seq FROM audit_events WHERE type = 'gateway.request' ORDER BY n LIMIT 1 OFFSET 3").get() as Row;
+    db.prepare(`UPDATE audit_events SET body = json_set(body, '$.http.status', 200, '$.reason', ?) WHERE ${BY_ID}`).run('ok-forged', row.id);
     db.close();
     const bad = await cli(['audit', 'verify', ...controlArgs()], { home: stack.home });
     expect(bad.code).toBe(7);

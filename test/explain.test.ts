@@ -340,26 +340,50 @@ describe('caracal audit list', () => {
     const two = JSON.parse((await cli(['audit', 'list', '--limit', '2', '--cursor', cursor, '--json'])).stdout) as AuditEvent[];
     const first = JSON.parse(one.stdout) as AuditEvent[];
     expect(two).toHaveLength(2);
-    expect((two[0]?.id ?? '') < (first[1]?.id ?? '')).toBe(true);
+    expect((two[0]?.at ?? '') <= (first[1]?.at ?? '')).toBe(true);
+    expect(two.map((e) => e.id)).not.toContain(first[1]?.id);
   });
 
-  it('tails new events over server-sent events', async () => {
-    const { token } = { token: stack.adminToken };
+  /** Opens the audit stream of gateway requests and reads until `done(text)`; the text and the last `id:` seen. */
+  async function readStream(done: (text: string) => boolean, lastEventId?: string): Promise<{ text: string; contentType: string | null; lastId: string | undefined }> {
     const controller = new AbortController();
-    const response = await fetch(`${stack.controlUrl}/v1/audit/stream?type=gateway.request&interval_ms=100`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const headers: Record<string, string> = { authorization: `Bearer ${stack.adminToken}`, ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) };
+    const response = await fetch(`${stack.controlUrl}/v1/audit/stream?type=gateway.request&interval_ms=50`, { headers, signal: controller.signal });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    await reader.read(); // the opening comment
-    const { id } = await call('GET', '/v1/invoices', readToken);
     let text = '';
     const deadline = Date.now() + 5000;
-    while (!text.includes(id) && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
+    while (!done(text) && Date.now() < deadline) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
     }
     controller.abort();
+    return { text, contentType: response.headers.get('content-type'), lastId: [...text.matchAll(/^id: (\d+)$/gm)].at(-1)?.[1] };
+  }
+
+  /** Starts reading the stream, then makes a call once it is open; the call's request ID and what the stream showed. */
+  async function callWhileStreaming() {
+    const made: { id?: string } = {};
+    const reading = readStream((text) => made.id !== undefined && text.includes(`"request_id":"${made.id}"`));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    made.id = (await call('GET', '/v1/invoices', readToken)).id;
+    return { id: made.id, ...(await reading) };
+  }
+
+  it('tails new events over server-sent events', async () => {
+    const { id, text, contentType } = await callWhileStreaming();
+    expect(contentType).toContain('text/event-stream');
     expect(text).toContain('event: audit');
     expect(text).toContain(`"request_id":"${id}"`);
+  });
+
+  it('resumes a stream from its Last-Event-ID: what was stored meanwhile comes, what was seen does not', async () => {
+    const first = await callWhileStreaming();
+    expect(first.text).toContain(`"request_id":"${first.id}"`);
+    expect(first.lastId).toMatch(/^\d+$/);
+    const missed = await call('GET', '/v1/invoices', readToken);
+    const resumed = await readStream((text) => text.includes(`"request_id":"${missed.id}"`), first.lastId);
+    expect(resumed.text).toContain(`"request_id":"${missed.id}"`);
+    expect(resumed.text).not.toContain(`"request_id":"${first.id}"`);
   });
 });

@@ -4,9 +4,12 @@ import type { AuditEvent } from './event.js';
 /** The `prev_hash` of the first event of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** The chain of zone-less events (a zone's chain is keyed by the zone's ID). */
+export const GLOBAL_CHAIN = 'global';
+
 /** The chain an event belongs to: its zone, or `global` for zone-less events. */
 export function chainKey(zone: string | null): string {
-  return zone ?? 'global';
+  return zone ?? GLOBAL_CHAIN;
 }
 
 /**

@@ -158,7 +158,8 @@ describe('verifyStoredChains against a real SQLite ledger', () => {
 
   const cases: [string, string, number, ChainFault][] = [
     ['an edited field', "UPDATE audit_events SET decision = 'deny' WHERE chain = 'zn_a' AND seq = 9", 9, 'hash_mismatch'],
-    ['an edited detail', `UPDATE audit_events SET detail = '{"n":999}' WHERE chain = 'zn_a' AND seq = 9`, 9, 'hash_mismatch'],
+    ['an edited detail', `UPDATE audit_events SET body = json_set(body, '$.detail', json('{"n":999}')) WHERE chain = 'zn_a' AND seq = 9`, 9, 'hash_mismatch'],
+    ['an edited reason', `UPDATE audit_events SET body = json_set(body, '$.reason', 'ok-forged') WHERE chain = 'zn_a' AND seq = 9`, 9, 'hash_mismatch'],
     ['a deleted row', "DELETE FROM audit_events WHERE chain = 'zn_a' AND seq = 9", 10, 'seq_gap'],
     ['a deleted row at a page boundary', "DELETE FROM audit_events WHERE chain = 'zn_a' AND seq = 7", 8, 'seq_gap'],
     [
@@ -183,9 +184,9 @@ describe('verifyStoredChains against a real SQLite ledger', () => {
       db.exec("UPDATE audit_events SET seq = -seq WHERE chain = 'zn_a' AND seq > 9");
       db.exec("UPDATE audit_events SET seq = -seq + 1 WHERE chain = 'zn_a' AND seq < 0");
       db.exec(
-        `INSERT INTO audit_events SELECT 'evt_forged', chain, 10, at, zone, 'req_forged', type, app, resource, scopes,
-           'allow', 'ok', category, policy, http_method, http_path, http_status, http_upstream_status, http_latency_ms,
-           token_jti, token_exp, detail, hash, '${'f'.repeat(64)}'
+        `INSERT INTO audit_events (chain, seq, at, request_id, type, app, resource, decision, token_jti, body, hash)
+         SELECT chain, 10, at, 'req_forged', type, app, resource, 'allow', token_jti,
+           json_set(body, '$.id', 'evt_forged', '$.reason', 'ok', '$.prev_hash', hash), '${'f'.repeat(64)}'
          FROM audit_events WHERE chain = 'zn_a' AND seq = 9`,
       );
     });
@@ -204,10 +205,10 @@ describe('verifyStoredChains against a real SQLite ledger', () => {
       db.exec("UPDATE audit_events SET seq = -seq WHERE chain = 'zn_a' AND seq > 9");
       db.exec("UPDATE audit_events SET seq = -seq + 1 WHERE chain = 'zn_a' AND seq < 0");
       db.prepare(
-        `INSERT INTO audit_events SELECT ?, chain, ?, at, zone, ?, type, app, resource, scopes, decision, reason, category,
-           policy, http_method, http_path, http_status, http_upstream_status, http_latency_ms, token_jti, token_exp,
-           detail, ?, ? FROM audit_events WHERE chain = 'zn_a' AND seq = 9`,
-      ).run(forged.id, forged.seq, forged.request_id, forged.prev_hash, forged.hash);
+        `INSERT INTO audit_events (chain, seq, at, request_id, type, app, resource, decision, token_jti, body, hash)
+         SELECT chain, ?, at, ?, type, app, resource, decision, token_jti, json_set(body, '$.id', ?, '$.prev_hash', ?), ?
+         FROM audit_events WHERE chain = 'zn_a' AND seq = 9`,
+      ).run(forged.seq, forged.request_id, forged.id, forged.prev_hash, forged.hash);
     });
     const results = await verify();
     // The forgery itself is self-consistent; the chain breaks at the event it pushed aside.

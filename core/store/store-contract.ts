@@ -583,6 +583,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           code: 'CRC_VALIDATION',
         });
         expect(await store.readAuditChain(z.id)).toEqual([]);
+        // `global` is the zone-less chain's key, not a zone: recording it as one is refused.
+        await expect(store.appendAudit([{ ...event(null), zone: 'global' }])).rejects.toMatchObject({ code: 'CRC_VALIDATION' });
+        expect(await store.readAuditChain('global')).toEqual([]);
       });
 
       describe('queries', () => {
@@ -618,24 +621,57 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           expect(page.nextCursor).toBeNull();
         });
 
-        it('pages with cursors, newest first, without gaps or repeats', async () => {
-          await store.appendAudit(Array.from({ length: 7 }, () => event(zoneB)));
-          const all = (await store.queryAudit({ limit: 500 })).items.map((e) => e.id);
-          expect(all).toHaveLength(11);
-          expect([...all].sort().reverse()).toEqual(all);
-          const seen: string[] = [];
-          let cursor: string | undefined;
-          for (;;) {
-            const page = await store.queryAudit({ limit: 4, ...(cursor === undefined ? {} : { cursor }) });
-            seen.push(...page.items.map((e) => e.id));
-            if (page.nextCursor === null) break;
-            cursor = page.nextCursor;
+        it('pages newest first by time (ties: the later appended first), without gaps or repeats', async () => {
+          // Seven events stamped in one millisecond, then one appended last but stamped earliest.
+          await store.appendAudit(Array.from({ length: 7 }, (_, i) => ({ ...event(zoneB), request_id: `req_tie_${i}`, at: '2030-01-02T12:00:00.000Z' })));
+          await store.appendAudit([{ ...event(zoneA), request_id: 'req_late', at: '2029-12-31T00:00:00.000Z' }]);
+          const ties = Array.from({ length: 7 }, (_, i) => `req_tie_${6 - i}`);
+          const all = (await store.queryAudit({ limit: 500 })).items;
+          expect(all.map((e) => e.request_id)).toEqual(['req_3', 'req_2', ...ties, 'req_2', 'req_1', 'req_late']);
+          for (const query of [{}, { zone: zoneB }, { type: 'gateway.request' as const }, { since: '2030-01-02T00:00:00Z' }]) {
+            const expected = (await store.queryAudit({ ...query, limit: 500 })).items.map((e) => e.id);
+            const seen: string[] = [];
+            let cursor: string | undefined;
+            for (;;) {
+              const page = await store.queryAudit({ ...query, limit: 3, ...(cursor === undefined ? {} : { cursor }) });
+              seen.push(...page.items.map((e) => e.id));
+              if (page.nextCursor === null) break;
+              cursor = page.nextCursor;
+            }
+            expect(seen).toEqual(expected);
           }
-          expect(seen).toEqual(all);
           const filtered = await store.queryAudit({ zone: zoneB, limit: 5 });
           const next = await store.queryAudit({ zone: zoneB, limit: 5, cursor: filtered.nextCursor ?? '' });
-          expect([...filtered.items, ...next.items].every((e) => e.zone === zoneB)).toBe(true);
-          expect(filtered.items.length + next.items.length).toBe(8);
+          expect([...filtered.items, ...next.items].map((e) => e.request_id)).toEqual(['req_2', ...ties]);
+        });
+
+        it('refuses a cursor it did not issue', async () => {
+          for (const cursor of ['bogus', Buffer.from('c1:x').toString('base64url'), Buffer.from('c1:2030-01-01T00:00:00.000Z|0').toString('base64url')]) {
+            await expect(store.queryAudit({ cursor })).rejects.toMatchObject({ code: 'CRC_BAD_REQUEST' });
+          }
+        });
+
+        it('follows appends by position: append order, filtered, resumable, past what did not match', async () => {
+          const start = await store.auditPosition();
+          expect(start).toBeGreaterThan(0);
+          // The first is stamped long ago (a writer with a slow clock): a tail still gets it, in append order.
+          await store.appendAudit([
+            { ...event(zoneA), request_id: 'req_t1', at: '2000-01-01T00:00:00.000Z' },
+            { ...event(zoneB), request_id: 'req_t2' },
+            { ...event(zoneA), request_id: 'req_t3' },
+          ]);
+          const head = await store.auditPosition();
+          const all = await store.readAuditAfter({}, start);
+          expect(all.events.map((e) => e.request_id)).toEqual(['req_t1', 'req_t2', 'req_t3']);
+          expect(all.position).toBe(head);
+          expect(await store.readAuditAfter({}, head)).toEqual({ events: [], position: head });
+          const inZone = await store.readAuditAfter({ zone: zoneA }, start);
+          expect(inZone).toMatchObject({ events: [{ request_id: 'req_t1' }, { request_id: 'req_t3' }], position: head });
+          expect(await store.readAuditAfter({ app: 'app_nobody' }, start)).toEqual({ events: [], position: head });
+          const first = await store.readAuditAfter({}, start, 2);
+          expect(first.events.map((e) => e.request_id)).toEqual(['req_t1', 'req_t2']);
+          expect((await store.readAuditAfter({}, first.position, 2)).events.map((e) => e.request_id)).toEqual(['req_t3']);
+          await expect(store.readAuditAfter({}, -1)).rejects.toMatchObject({ code: 'CRC_VALIDATION' });
         });
       });
     });

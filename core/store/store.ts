@@ -1,4 +1,10 @@
 import type { AuditEvent, AuditEventInput, AuditQuery } from '../audit/event.js';
+
+/** What `readAuditAfter` returns: the events, and the position to ask from next. */
+export interface AuditTail {
+  readonly events: readonly AuditEvent[];
+  readonly position: number;
+}
 import type {
   ActivePolicySet,
   App,
@@ -109,7 +115,16 @@ export interface Store {
    * assigning `id`, `seq`, `prev_hash` and `hash` (core/audit/chain.ts). Returns the stored events.
    */
   appendAudit(events: readonly AuditEventInput[]): Promise<readonly AuditEvent[]>;
+  /** Events matching every filter, newest first by time (ties: the later appended first), paged. */
   queryAudit(query: AuditQuery): Promise<Page<AuditEvent>>;
+  /** The append position of the newest event: it grows with every append (0 while the ledger is empty). */
+  auditPosition(): Promise<number>;
+  /**
+   * Events matching `query`'s filters (not its cursor) appended after `position`, in append order,
+   * at most `limit` (default 500), and the position to read from next. Live tails follow the
+   * ledger with it: append order is exact where clocks of several writers are not.
+   */
+  readAuditAfter(query: AuditQuery, position: number, limit?: number): Promise<AuditTail>;
   /** A zone chain's events in seq order (for verification and export). */
   readAuditChain(chain: string, fromSeq?: number, limit?: number): Promise<readonly AuditEvent[]>;
   /** The chain keys present (zone IDs, and `global`). */

@@ -26,9 +26,11 @@ export function readLedger(databasePath: string, type = 'gateway.request'): Gate
   try {
     return db
       .prepare(
-        `SELECT request_id, zone, app, resource, decision, reason, category, http_method, http_path, http_status,
-                http_upstream_status, token_jti, detail
-           FROM audit_events WHERE type = ? ORDER BY rowid`,
+        `SELECT request_id, CASE chain WHEN 'global' THEN NULL ELSE chain END AS zone, app, resource, decision,
+                body ->> '$.reason' AS reason, body ->> '$.category' AS category, body ->> '$.http.method' AS http_method,
+                body ->> '$.http.path' AS http_path, body ->> '$.http.status' AS http_status,
+                body ->> '$.http.upstream_status' AS http_upstream_status, token_jti, body -> '$.detail' AS detail
+           FROM audit_events WHERE type = ? ORDER BY n`,
       )
       .all(type) as GatewayRow[];
   } finally {

@@ -10,6 +10,7 @@ import { parseTimePoint } from '../../audit/time-range.js';
 import { isResourceId, normalizeResourceId } from '../../domain/ids.js';
 import { CaracalError } from '../../errors.js';
 import type { ControlContext } from '../context.js';
+import type { AuditTail } from '../../store/store.js';
 import { parseInput } from '../http-errors.js';
 
 const text = z.string().min(1).max(200);
@@ -204,30 +205,29 @@ async function currentState(ctx: Pick<ControlContext, 'store'>, event: AuditEven
 }
 
 /**
- * Streams matching events as server-sent events (`id`, `event: audit`, `data: <event JSON>`),
- * oldest first, polling the ledger (which several processes write) every `intervalMs`. A client
- * that reconnects with `Last-Event-ID` resumes after that event. A comment line every 15 s keeps
- * proxies from closing an idle stream.
+ * Streams matching events as server-sent events (`event: audit`, `data: <event JSON>`), in append
+ * order, polling the ledger (which several processes write) every `intervalMs`. The last event of
+ * each batch carries `id: <ledger position>`; a client that reconnects with that `Last-Event-ID`
+ * resumes after it (an event it got after the id is sent again, none is lost). A comment line
+ * every 15 s keeps proxies from closing an idle stream.
  */
 async function streamAudit(ctx: ControlContext, request: FastifyRequest, reply: FastifyReply, query: AuditQuery, options: { backlog: number; intervalMs: number }): Promise<void> {
   const lastEventId = request.headers['last-event-id'];
-  let lastId = typeof lastEventId === 'string' && lastEventId.startsWith('evt_') ? lastEventId : '';
-  let lastAt = query.since ?? '';
-  if (lastId === '') {
-    const recent = await ctx.store.queryAudit({ ...query, limit: Math.max(1, options.backlog) });
-    const backlog = options.backlog > 0 ? [...recent.items].reverse() : [];
-    const newest = recent.items[0];
-    // Start after the newest event now, so the tail shows only what happens from here on.
-    if (newest !== undefined) {
-      lastId = newest.id;
-      lastAt = newest.at;
-    }
+  let position: number;
+  // The backlog's events, which the first read may meet again (appended while it was read).
+  let backlogIds = new Set<string>();
+  if (typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId)) {
+    position = Number(lastEventId);
     reply.hijack();
     open(reply);
-    for (const event of backlog) send(reply, event);
   } else {
+    // Start at the newest event now, so the tail shows only what happens from here on.
+    position = await ctx.store.auditPosition();
+    const backlog = options.backlog > 0 ? [...(await ctx.store.queryAudit({ ...query, limit: options.backlog })).items].reverse() : [];
+    backlogIds = new Set(backlog.map((event) => event.id));
     reply.hijack();
     open(reply);
+    backlog.forEach((event, i) => send(reply, event, i === backlog.length - 1 ? position : undefined));
   }
   const res = reply.raw;
   let closed = false;
@@ -236,46 +236,24 @@ async function streamAudit(ctx: ControlContext, request: FastifyRequest, reply: 
   while (!closed) {
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
     if (closed) break;
-    let fresh: AuditEvent[];
+    let tail: AuditTail;
     try {
-      fresh = await newerThan(ctx, query, lastId, lastAt);
+      tail = await ctx.store.readAuditAfter(query, position);
     } catch (error) {
       request.log.error({ err: error }, 'audit stream: reading the ledger failed');
       continue;
     }
-    for (const event of fresh) send(reply, event);
-    const newest = fresh[fresh.length - 1];
-    if (newest !== undefined) {
-      lastId = newest.id;
-      lastAt = newest.at;
+    const fresh = tail.events.filter((event) => !backlogIds.has(event.id));
+    backlogIds = new Set();
+    fresh.forEach((event, i) => send(reply, event, i === fresh.length - 1 ? tail.position : undefined));
+    position = tail.position;
+    if (fresh.length > 0) {
       quietSince = Date.now();
     } else if (Date.now() - quietSince > 15_000) {
       res.write(': keep-alive\n\n');
       quietSince = Date.now();
     }
   }
-}
-
-/** Events after `lastId` (IDs are time-sortable), oldest first; pages back until it reaches `lastId`. */
-async function newerThan(ctx: ControlContext, query: AuditQuery, lastId: string, lastAt: string): Promise<AuditEvent[]> {
-  const out: AuditEvent[] = [];
-  // Events of other processes may be stamped slightly earlier than they are stored: look back 5 s.
-  const since = lastAt === '' ? query.since : new Date(Date.parse(lastAt) - 5000).toISOString();
-  let cursor: string | undefined;
-  for (let pages = 0; pages < 20; pages++) {
-    const page = await ctx.store.queryAudit({ ...query, ...(since === undefined ? {} : { since }), limit: 500, ...(cursor === undefined ? {} : { cursor }) });
-    let reached = false;
-    for (const event of page.items) {
-      if (event.id <= lastId) {
-        reached = true;
-        break;
-      }
-      out.push(event);
-    }
-    if (reached || page.nextCursor === null) break;
-    cursor = page.nextCursor;
-  }
-  return out.reverse();
 }
 
 function open(reply: FastifyReply): void {
@@ -288,6 +266,6 @@ function open(reply: FastifyReply): void {
   reply.raw.write(': caracal audit stream\n\n');
 }
 
-function send(reply: FastifyReply, event: AuditEvent): void {
-  reply.raw.write(`id: ${event.id}\nevent: audit\ndata: ${JSON.stringify(event)}\n\n`);
+function send(reply: FastifyReply, event: AuditEvent, position: number | undefined): void {
+  reply.raw.write(`${position === undefined ? '' : `id: ${position}\n`}event: audit\ndata: ${JSON.stringify(event)}\n\n`);
 }

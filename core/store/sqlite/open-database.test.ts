@@ -118,7 +118,7 @@ describe('opening a database', () => {
     await store.appendAudit([{ type: 'admin.change', zone: zone.id, request_id: 'req_1', decision: 'allow', reason: 'ok' }]);
     const raw = new Database(file);
     expect(() => raw.exec("UPDATE policy_versions SET source = 'changed'")).toThrow(/immutable/);
-    expect(() => raw.exec("UPDATE audit_events SET reason = 'changed'")).toThrow(/append-only/);
+    expect(() => raw.exec("UPDATE audit_events SET decision = 'deny'")).toThrow(/append-only/);
     raw.close();
     await store.close();
   });

@@ -22,12 +22,15 @@ export function encodeCursor(lastKey: string): string {
 /** The key a cursor from `encodeCursor` stands for; a foreign or damaged cursor is a bad request. */
 export function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!text.startsWith('c1:') || text.length === 3 || encodeCursor(text.slice(3)) !== cursor) {
-    throw new CaracalError('CRC_BAD_REQUEST', 'The page cursor is not one this store issued.', {
-      hint: 'Pass back the nextCursor of the previous page unchanged, or omit it to start from the first page.',
-    });
-  }
+  if (!text.startsWith('c1:') || text.length === 3 || encodeCursor(text.slice(3)) !== cursor) throw badCursor();
   return text.slice(3);
+}
+
+/** The error for a cursor this store did not issue. */
+export function badCursor(): CaracalError {
+  return new CaracalError('CRC_BAD_REQUEST', 'The page cursor is not one this store issued.', {
+    hint: 'Pass back the nextCursor of the previous page unchanged, or omit it to start from the first page.',
+  });
 }
 
 /** Cuts `rows` (fetched with limit+1) into a page and the cursor of the next one. */

@@ -1,4 +1,6 @@
-import type { AuditEvent, AuditEventType, AuditPolicyRef, Category, Decision } from '../../audit/event.js';
+import { GLOBAL_CHAIN } from '../../audit/chain.js';
+import type { EventJsonParts } from './audit-event-hash.js';
+import type { AuditEvent, AuditEventType, AuditHttp, AuditPolicyRef, Category, Decision } from '../../audit/event.js';
 import type {
   ActivePolicySet,
   App,
@@ -249,126 +251,101 @@ export function toRevocation(row: RevocationRow): Revocation {
   };
 }
 
+/**
+ * An audit_events row (schema v4): the columns the ledger filters, orders and chains by, and
+ * `body`, the JSON of every other field of the event. Each field lives in exactly one place, so
+ * an edited column or body changes the event read back, and its hash no longer verifies.
+ */
 export interface AuditRow {
-  id: string;
+  /** Append position (the rowid): grows with every appended event, across chains and processes. */
+  n: number;
   chain: string;
   seq: number;
   at: string;
-  zone: string | null;
   request_id: string;
   type: string;
   app: string | null;
   resource: string | null;
-  scopes: string;
   decision: string;
-  reason: string;
-  category: string | null;
-  policy: string | null;
-  http_method: string | null;
-  http_path: string | null;
-  http_status: number | null;
-  http_upstream_status: number | null;
-  http_latency_ms: number | null;
   token_jti: string | null;
-  token_exp: number | null;
-  detail: string;
-  prev_hash: string;
+  body: string;
   hash: string;
 }
 
-/** The audit_events columns in insert order (the `chain` column is derived from `zone`). */
+/** The fields of an event kept in an audit row's `body`. */
+interface AuditBody {
+  id: string;
+  scopes: string[];
+  reason: string;
+  category: Category | null;
+  policy: AuditPolicyRef | null;
+  http: AuditHttp | null;
+  token_exp: number | null;
+  detail: Record<string, unknown>;
+  prev_hash: string;
+}
+
+/** The audit_events columns in insert order (`n` is assigned by SQLite). */
 export const AUDIT_COLUMNS = [
-  'id',
   'chain',
   'seq',
   'at',
-  'zone',
   'request_id',
   'type',
   'app',
   'resource',
-  'scopes',
   'decision',
-  'reason',
-  'category',
-  'policy',
-  'http_method',
-  'http_path',
-  'http_status',
-  'http_upstream_status',
-  'http_latency_ms',
   'token_jti',
-  'token_exp',
-  'detail',
-  'prev_hash',
+  'body',
   'hash',
 ] as const;
 
-/** An event as positional values for AUDIT_COLUMNS, with its JSON columns already serialised. */
-export function auditValues(
-  event: AuditEvent,
-  chain: string,
-  json: { readonly scopes: string; readonly policy: string; readonly detail: string },
-): unknown[] {
-  const http = event.http;
-  const token = event.token;
+/**
+ * An event as positional values for AUDIT_COLUMNS. `json` holds the canonical JSON of its
+ * open-ended fields and of `http`, already written for the hash; the body reuses them.
+ */
+export function auditValues(event: AuditEvent, chain: string, json: EventJsonParts): unknown[] {
+  const s = JSON.stringify;
+  const body =
+    `{"category":${s(event.category)},"detail":${json.detail},"http":${json.http},"id":${s(event.id)}` +
+    `,"policy":${json.policy},"prev_hash":${s(event.prev_hash)},"reason":${s(event.reason)}` +
+    `,"scopes":${json.scopes},"token_exp":${event.token === null ? 'null' : s(event.token.exp)}}`;
   return [
-    event.id,
     chain,
     event.seq,
     event.at,
-    event.zone,
     event.request_id,
     event.type,
     event.app,
     event.resource,
-    json.scopes,
     event.decision,
-    event.reason,
-    event.category,
-    event.policy === null ? null : json.policy,
-    http?.method ?? null,
-    http?.path ?? null,
-    http?.status ?? null,
-    http?.upstream_status ?? null,
-    http?.latency_ms ?? null,
-    token?.jti ?? null,
-    token?.exp ?? null,
-    json.detail,
-    event.prev_hash,
+    event.token?.jti ?? null,
+    body,
     event.hash,
   ];
 }
 
 /** An audit_events row as the AuditEvent it stored (field for field, so its hash still verifies). */
 export function toAuditEvent(row: AuditRow): AuditEvent {
+  const body = JSON.parse(row.body) as AuditBody;
   return {
-    id: row.id,
+    id: body.id,
     seq: row.seq,
     at: row.at,
-    zone: row.zone,
+    zone: row.chain === GLOBAL_CHAIN ? null : row.chain,
     request_id: row.request_id,
     type: row.type as AuditEventType,
     app: row.app,
     resource: row.resource,
-    scopes: JSON.parse(row.scopes) as string[],
+    scopes: body.scopes,
     decision: row.decision as Decision,
-    reason: row.reason,
-    category: row.category as Category | null,
-    policy: row.policy === null ? null : (JSON.parse(row.policy) as AuditPolicyRef),
-    http:
-      row.http_method === null
-        ? null
-        : {
-            method: row.http_method,
-            path: row.http_path ?? '',
-            status: row.http_status,
-            upstream_status: row.http_upstream_status,
-            latency_ms: row.http_latency_ms,
-          },
-    token: row.token_jti === null ? null : { jti: row.token_jti, exp: row.token_exp ?? 0 },
-    detail: JSON.parse(row.detail) as Record<string, unknown>,
-    prev_hash: row.prev_hash,
+    reason: body.reason,
+    category: body.category,
+    policy: body.policy,
+    http: body.http,
+    token: row.token_jti === null ? null : { jti: row.token_jti, exp: body.token_exp ?? 0 },
+    detail: body.detail,
+    prev_hash: body.prev_hash,
     hash: row.hash,
   };
 }

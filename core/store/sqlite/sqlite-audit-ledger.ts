@@ -1,12 +1,12 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { auditEventTypes } from '../../audit/event.js';
 import type { AuditEvent, AuditEventInput, AuditPolicyRef, AuditQuery } from '../../audit/event.js';
-import { canonicalJson, chainKey, GENESIS_HASH } from '../../audit/chain.js';
+import { canonicalJson, chainKey, GENESIS_HASH, GLOBAL_CHAIN } from '../../audit/chain.js';
 import { newId } from '../../domain/ids.js';
 import type { Page } from '../../domain/types.js';
 import { CaracalError } from '../../errors.js';
-import { auditEventHash } from './audit-event-hash.js';
-import { decodeCursor, pageLimit, toPage } from './paging.js';
+import { auditEventHash, httpJson } from './audit-event-hash.js';
+import { badCursor, decodeCursor, pageLimit, toPage } from './paging.js';
 import { AUDIT_COLUMNS, auditValues, toAuditEvent } from './rows.js';
 import type { AuditRow } from './rows.js';
 import { isoTime } from './time.js';
@@ -29,8 +29,10 @@ export class SqliteAuditLedger {
   readonly #head: Statement;
   readonly #chain: Statement;
   readonly #chains: Statement;
+  readonly #position: Statement;
   readonly #queries = new Map<string, Statement>();
   readonly #append: (inputs: readonly AuditEventInput[]) => AuditEvent[];
+  readonly #readAfter: (query: AuditQuery, position: number, limit: number) => { events: AuditEvent[]; position: number };
 
   constructor(db: Db) {
     this.#db = db;
@@ -49,8 +51,22 @@ export class SqliteAuditLedger {
          ) SELECT chain FROM c WHERE chain IS NOT NULL`,
       )
       .pluck();
+    this.#position = db.prepare('SELECT COALESCE(MAX(n), 0) FROM audit_events').pluck();
     const append = db.transaction((inputs: readonly AuditEventInput[]) => this.#appendAll(inputs));
     this.#append = (inputs) => append.immediate(inputs);
+    this.#readAfter = db.transaction((query: AuditQuery, position: number, limit: number) => {
+      const head = this.position();
+      const { where, params } = filters(query, undefined);
+      where.unshift('n > ? AND n <= ?');
+      const rows = this.#statement(`SELECT * FROM audit_events WHERE ${where.join(' AND ')} ORDER BY n LIMIT ?`).all(
+        position,
+        head,
+        ...params,
+        limit,
+      ) as AuditRow[];
+      const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+      return { events: rows.map(toAuditEvent), position: last === undefined ? Math.max(head, position) : last.n };
+    });
   }
 
   /** Appends events to their chains in one write transaction; returns them as stored. */
@@ -77,10 +93,21 @@ export class SqliteAuditLedger {
       const policy = input.policy == null ? null : normalisePolicy(input.policy);
       // The stored event must hash exactly as it reads back: keep only what JSON keeps.
       const detail = input.detail === undefined || isEmpty(input.detail) ? {} : jsonCopy(input.detail);
+      const http =
+        input.http == null
+          ? null
+          : {
+              method: input.http.method,
+              path: input.http.path,
+              status: input.http.status ?? null,
+              upstream_status: input.http.upstream_status ?? null,
+              latency_ms: input.http.latency_ms ?? null,
+            };
       const parts = {
         scopes: JSON.stringify(scopes),
         policy: policyJson(policy),
         detail: canonicalJson(detail),
+        http: httpJson(http),
       };
       const unhashed: Omit<AuditEvent, 'hash'> = {
         id: newId('event'),
@@ -96,16 +123,7 @@ export class SqliteAuditLedger {
         reason: input.reason,
         category: input.category ?? null,
         policy,
-        http:
-          input.http == null
-            ? null
-            : {
-                method: input.http.method,
-                path: input.http.path,
-                status: input.http.status ?? null,
-                upstream_status: input.http.upstream_status ?? null,
-                latency_ms: input.http.latency_ms ?? null,
-              },
+        http,
         token: input.token == null ? null : { jti: input.token.jti, exp: input.token.exp },
         detail,
         prev_hash: head.hash,
@@ -118,37 +136,60 @@ export class SqliteAuditLedger {
     return stored;
   }
 
-  /** Events matching every given filter, newest first, one page at a time. */
+  /**
+   * Events matching every given filter, newest first by (at, n), one page at a time. A zone or
+   * an indexed filter (app, resource, request ID, jti, a type other than gateway.request) is one
+   * index range; any other list reads each chain's (chain, at) range and merges them.
+   */
   query(query: AuditQuery): Page<AuditEvent> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const filter = (sql: string, value: unknown) => {
-      where.push(sql);
-      params.push(value);
-    };
-    // A zone filter selects the zone's chain; `global` thus selects the zone-less events.
-    if (query.zone !== undefined) filter('chain = ?', query.zone);
-    if (query.type !== undefined) filter('type = ?', query.type);
-    if (query.decision !== undefined) filter('decision = ?', query.decision);
-    if (query.app !== undefined) filter('app = ?', query.app);
-    if (query.resource !== undefined) filter('resource = ?', query.resource);
-    if (query.requestId !== undefined) filter('request_id = ?', query.requestId);
-    if (query.jti !== undefined) filter('token_jti = ?', query.jti);
-    // [since, until): inclusive start, exclusive end, so consecutive windows never overlap.
-    if (query.since !== undefined) filter('at >= ?', isoTime(query.since, 'since'));
-    if (query.until !== undefined) filter('at < ?', isoTime(query.until, 'until'));
-    if (query.cursor !== undefined) filter('id < ?', decodeCursor(query.cursor));
+    const lead = leadingFilter(query);
+    const { where, params } = filters(query, lead ?? 'zone');
+    if (query.cursor !== undefined) {
+      const { at, n } = decodeAuditCursor(query.cursor);
+      where.push('at <= ? AND (at < ? OR n < ?)');
+      params.push(at, at, n);
+    }
     const limit = pageLimit(query.limit);
-    const sql =
-      `SELECT * FROM audit_events${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
-      ' ORDER BY id DESC LIMIT ?';
+    const byChain = lead === undefined;
+    if (byChain) where.push('chain = ?');
+    const statement = this.#statement(
+      `SELECT * FROM audit_events${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, n DESC LIMIT ?`,
+    );
+    let rows: AuditRow[];
+    if (byChain) {
+      rows = this.chains().flatMap((chain) => statement.all(...params, chain, limit + 1) as AuditRow[]);
+      rows.sort(newestFirst);
+      rows.length = Math.min(rows.length, limit + 1);
+    } else {
+      rows = statement.all(...params, limit + 1) as AuditRow[];
+    }
+    return toPage(rows, limit, (row) => `${row.at}|${row.n}`, toAuditEvent);
+  }
+
+  /** The append position of the newest event (0 while the ledger is empty). */
+  position(): number {
+    return this.#position.get() as number;
+  }
+
+  /**
+   * Events matching the filters of `query` appended after `position`, oldest first, at most
+   * `limit`, and the position to read from next (past events that did not match, too). One read
+   * transaction, so an append committed meanwhile is neither skipped nor read twice.
+   */
+  readAfter(query: AuditQuery, position: number, limit: number): { events: AuditEvent[]; position: number } {
+    if (!Number.isInteger(position) || position < 0 || !Number.isInteger(limit) || limit < 1) {
+      throw new CaracalError('CRC_VALIDATION', 'An audit position must be a whole number of at least 0 and a limit at least 1.');
+    }
+    return this.#readAfter(query, position, Math.min(limit, CHAIN_PAGE_MAX));
+  }
+
+  #statement(sql: string): Statement {
     let statement = this.#queries.get(sql);
     if (statement === undefined) {
       statement = this.#db.prepare(sql);
       this.#queries.set(sql, statement);
     }
-    const rows = statement.all(...params, limit + 1) as AuditRow[];
-    return toPage(rows, limit, (row) => row.id, toAuditEvent);
+    return statement;
   }
 
   /** A chain's events from `fromSeq` on, in seq order (at most 10,000 per call; default 1,000). */
@@ -166,6 +207,62 @@ export class SqliteAuditLedger {
   }
 }
 
+/** The filters that have an index of their own, most selective first. */
+type IndexedFilter = 'requestId' | 'jti' | 'app' | 'resource' | 'type' | 'zone';
+
+/**
+ * The filter whose index a list walks: the most selective one given. SQLite, without statistics,
+ * cannot tell a token's 50 events from a type's 20,000 when both indexes give the order wanted,
+ * so the others are written so that it does not use them (unary `+`).
+ */
+function leadingFilter(query: AuditQuery): IndexedFilter | undefined {
+  if (query.requestId !== undefined) return 'requestId';
+  if (query.jti !== undefined) return 'jti';
+  if (query.app !== undefined) return 'app';
+  if (query.resource !== undefined) return 'resource';
+  if (query.type !== undefined && query.type !== 'gateway.request') return 'type';
+  if (query.zone !== undefined) return 'zone';
+  return undefined;
+}
+
+/** The WHERE terms and parameters of a query's filters (not its cursor); only `lead` may use its index. */
+function filters(query: AuditQuery, lead: IndexedFilter | undefined): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  /** A term; one on an indexed column other than the lead's gets a unary `+`, which keeps SQLite off that index. */
+  const filter = (index: IndexedFilter | null, sql: string, value: unknown) => {
+    where.push(index === null || index === lead ? sql : `+${sql}`);
+    params.push(value);
+  };
+  // A zone filter selects the zone's chain; `global` thus selects the zone-less events.
+  if (query.zone !== undefined) filter('zone', 'chain = ?', query.zone);
+  if (query.type !== undefined) filter('type', 'type = ?', query.type);
+  // Restates the partial type index's condition, so SQLite knows the index holds these rows.
+  if (lead === 'type') where.push(`type <> 'gateway.request'`);
+  if (query.decision !== undefined) filter(null, 'decision = ?', query.decision);
+  if (query.app !== undefined) filter('app', 'app = ?', query.app);
+  if (query.resource !== undefined) filter('resource', 'resource = ?', query.resource);
+  if (query.requestId !== undefined) filter('requestId', 'request_id = ?', query.requestId);
+  if (query.jti !== undefined) filter('jti', 'token_jti = ?', query.jti);
+  // [since, until): inclusive start, exclusive end, so consecutive windows never overlap.
+  if (query.since !== undefined) filter(null, 'at >= ?', isoTime(query.since, 'since'));
+  if (query.until !== undefined) filter(null, 'at < ?', isoTime(query.until, 'until'));
+  return { where, params };
+}
+
+function newestFirst(a: AuditRow, b: AuditRow): number {
+  return a.at < b.at ? 1 : a.at > b.at ? -1 : b.n - a.n;
+}
+
+/** The (at, n) of the last event of a page, from its cursor. */
+function decodeAuditCursor(cursor: string): { at: string; n: number } {
+  const key = decodeCursor(cursor);
+  const bar = key.lastIndexOf('|');
+  const n = Number(key.slice(bar + 1));
+  if (bar < 1 || !Number.isSafeInteger(n) || n < 1) throw badCursor();
+  return { at: key.slice(0, bar), n };
+}
+
 function checkInput(input: AuditEventInput): void {
   if (!EVENT_TYPES.has(input.type) || !DECISIONS.has(input.decision) || typeof input.request_id !== 'string') {
     throw new CaracalError(
@@ -173,6 +270,9 @@ function checkInput(input: AuditEventInput): void {
       `An audit event needs a known type (${auditEventTypes.join(', ')}), a decision (allow, deny, error) and a request_id; ` +
         `got type ${JSON.stringify(input.type)}, decision ${JSON.stringify(input.decision)}.`,
     );
+  }
+  if (input.zone === GLOBAL_CHAIN) {
+    throw new CaracalError('CRC_VALIDATION', `"${GLOBAL_CHAIN}" names the chain of zone-less events; record them with zone null.`);
   }
   if (input.scopes !== undefined && !input.scopes.every((scope) => typeof scope === 'string')) {
     throw new CaracalError('CRC_VALIDATION', 'An audit event\'s scopes must be strings.');

@@ -17,6 +17,7 @@ import type {
 } from '../../domain/types.js';
 import type {
   AppPatch,
+  AuditTail,
   NewApp,
   NewPolicy,
   NewPolicySet,
@@ -36,6 +37,9 @@ import { SqlitePolicies } from './sqlite-policies.js';
 import { SqliteTokenState } from './sqlite-token-state.js';
 import { SqliteWatcher } from './sqlite-watcher.js';
 import { SqliteZoneObjects } from './sqlite-zone-objects.js';
+
+/** Events per `readAuditAfter` call when the caller names no limit. */
+const TAIL_PAGE = 500;
 
 /**
  * The embedded Store (DESIGN.md §3): one SQLite file in WAL mode, shared safely by the control
@@ -152,6 +156,14 @@ export class SqliteStore implements Store {
 
   queryAudit(query: AuditQuery): Promise<Page<AuditEvent>> {
     return this.#db.run(() => this.#ledger.query(query));
+  }
+
+  auditPosition(): Promise<number> {
+    return this.#db.run(() => this.#ledger.position());
+  }
+
+  readAuditAfter(query: AuditQuery, position: number, limit = TAIL_PAGE): Promise<AuditTail> {
+    return this.#db.run(() => this.#ledger.readAfter(query, position, limit));
   }
 
   readAuditChain(chain: string, fromSeq?: number, limit?: number): Promise<readonly AuditEvent[]> {
