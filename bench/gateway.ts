@@ -1,12 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { readLedger } from '../test/support/ledger.js';
 import { freePort, startStack } from '../test/support/stack.js';
 import { percentile, round, type Benchmark, type Figure } from './harness.js';
+import { profilerFlags } from './support/service.js';
 
 /**
  * The Gateway against baselines measured in the same run on the same machine (DESIGN.md §13):
@@ -135,14 +136,48 @@ function nginxBinary(): string | null {
   return found.status === 0 && found.stdout.trim() !== '' ? found.stdout.trim() : null;
 }
 
+/** CPU time a process has used so far (user + system, all its threads), in µs; Linux /proc. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name: state is the first, utime the 12th, stime the 13th (clock ticks).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
+/** Where the CPU went in the timed run: µs per response in the proxy and in the rest of the machine's work. */
+interface CpuCost {
+  readonly proxy: number;
+  readonly upstream: number;
+  readonly generator: number;
+}
+
 /** Measures one target: a warm-up, then the timed run; every run's responses are counted in `served`. */
-async function measure(name: string, url: string, headers: Record<string, string>, connections: number, durationMs: number, served?: { count: number }): Promise<LoadResult> {
+async function measure(
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  connections: number,
+  durationMs: number,
+  served?: { count: number },
+  pids?: { proxy: number; upstream: number },
+): Promise<LoadResult & { cpu?: CpuCost }> {
   const warm = await load(url, headers, connections, WARMUP_MS);
+  const before = pids && { proxy: cpuMicros(pids.proxy), upstream: cpuMicros(pids.upstream), generator: process.cpuUsage() };
   const result = await load(url, headers, connections, durationMs);
+  const cpu =
+    pids && before
+      ? {
+          proxy: (cpuMicros(pids.proxy) - before.proxy) / result.requests,
+          upstream: (cpuMicros(pids.upstream) - before.upstream) / result.requests,
+          generator: ((usage) => (usage.user + usage.system) / result.requests)(process.cpuUsage(before.generator)),
+        }
+      : undefined;
   if (served) served.count += warm.requests + result.requests;
   if (result.errors > 0 || warm.errors > 0) throw new Error(`${name}: ${result.errors + warm.errors} requests failed or were not 200`);
-  console.log(`  ${name.padEnd(28)} ${String(Math.round(result.perSecond)).padStart(7)} req/s  p50 ${result.p50.toFixed(3)} ms  p99 ${result.p99.toFixed(3)} ms  (${connections} conn)`);
-  return result;
+  const cpuText = cpu ? `  CPU µs/req: proxy ${cpu.proxy.toFixed(0)}, upstream ${cpu.upstream.toFixed(0)}, load generator ${cpu.generator.toFixed(0)}` : '';
+  console.log(`  ${name.padEnd(28)} ${String(Math.round(result.perSecond)).padStart(7)} req/s  p50 ${result.p50.toFixed(3)} ms  p99 ${result.p99.toFixed(3)} ms  (${connections} conn)${cpuText}`);
+  return cpu ? { ...result, cpu } : result;
 }
 
 /**
@@ -176,7 +211,7 @@ const bench: Benchmark = {
   async run(): Promise<Figure[]> {
     const upstream = await serve(UPSTREAM_SOURCE, {});
     const bare = await serve(BARE_PROXY_SOURCE, { UPSTREAM: upstream.url });
-    const stack = await startStack({ env: { CARACAL_LOG_LEVEL: 'error' } });
+    const stack = await startStack({ env: { CARACAL_LOG_LEVEL: 'error' }, gatewayNodeArgs: profilerFlags() });
     const figures: Figure[] = [];
     try {
       const seeded = await stack.seedInternalApi({ upstreamUrl: upstream.url, scopes: ['bench:read'] });
@@ -197,10 +232,10 @@ const bench: Benchmark = {
       const path = '/v1/items';
 
       const direct = await measure('direct upstream', upstream.url + path, {}, CONNECTIONS, DURATION_MS);
-      const proxy = await measure('bare undici proxy', bare.url + path, {}, CONNECTIONS, DURATION_MS);
+      const proxy = await measure('bare undici proxy', bare.url + path, {}, CONNECTIONS, DURATION_MS, undefined, { proxy: bare.child.pid ?? 0, upstream: upstream.child.pid ?? 0 });
       const nginx = nginxBinary();
       if (nginx === null) console.log('  nginx                        missing (not installed): row skipped');
-      const gateway = await measure('Gateway', stack.gatewayUrl + path, gwHeaders, CONNECTIONS, DURATION_MS, served);
+      const gateway = await measure('Gateway', stack.gatewayUrl + path, gwHeaders, CONNECTIONS, DURATION_MS, served, { proxy: stack.gatewayPid, upstream: upstream.child.pid ?? 0 });
       const proxy1 = await measure('bare undici proxy, 1 conn', bare.url + path, {}, 1, SINGLE_DURATION_MS);
       const gateway1 = await measure('Gateway, 1 conn', stack.gatewayUrl + path, gwHeaders, 1, SINGLE_DURATION_MS, served);
       const [internal, injecting] = await paired(stack.gatewayUrl + path, [gwHeaders, providerHeaders], served);
@@ -219,6 +254,9 @@ const bench: Benchmark = {
         { id: 'gateway_rps', value: round(gateway.perSecond, 0), unit: 'req/s', target: '>= 0.85x bare proxy', baseline_id: 'bare_proxy_rps' },
         { id: 'gateway_p50', value: round(gateway.p50, 3), unit: 'ms', target: null, baseline_id: 'bare_proxy_p50' },
         { id: 'gateway_p99', value: round(gateway.p99, 3), unit: 'ms', target: null, baseline_id: 'bare_proxy_p99' },
+        { id: 'bare_proxy_cpu_us_per_req', value: round(proxy.cpu?.proxy ?? 0, 1), unit: 'µs', target: null },
+        { id: 'gateway_cpu_us_per_req', value: round(gateway.cpu?.proxy ?? 0, 1), unit: 'µs', target: 'main thread + audit thread (informational)', baseline_id: 'bare_proxy_cpu_us_per_req' },
+        { id: 'others_cpu_us_per_req', value: round((proxy.cpu?.upstream ?? 0) + (proxy.cpu?.generator ?? 0), 1), unit: 'µs', target: 'upstream + load generator, bare proxy run (informational)' },
         { id: 'gateway_internal_paired_rps', value: round(internal.perSecond, 0), unit: 'req/s', target: null },
         { id: 'gateway_provider_rps', value: round(injecting.perSecond, 0), unit: 'req/s', target: '>= 0.9x internal scenario', baseline_id: 'gateway_internal_paired_rps' },
         { id: 'gateway_internal_paired_p50', value: round(internal.p50, 3), unit: 'ms', target: null },

@@ -28,7 +28,7 @@ export interface RunningService {
  * `CARACAL_BENCH_PROFILE=<dir>` runs every service a benchmark starts under the V8 CPU profiler,
  * writing one `.cpuprofile` per service into `dir` when it stops (open it in Chrome DevTools).
  */
-function profilerFlags(): string[] {
+export function profilerFlags(): string[] {
   const dir = process.env.CARACAL_BENCH_PROFILE;
   return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }

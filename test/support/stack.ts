@@ -105,6 +105,8 @@ export interface Stack {
   readonly adminToken: string;
   /** The database file the ledger lives in (SQLite). */
   readonly databasePath: string;
+  /** The Gateway's process ID (benchmarks read its CPU time). */
+  readonly gatewayPid: number;
   /** Calls the admin API with the admin token; JSON in, JSON out; never throws on a status. */
   admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<AdminReply<T>>;
   /** Like admin(), but throws (with the body) unless the status is 2xx. */
@@ -265,6 +267,7 @@ function makeStack(parts: {
     gatewayUrl: parts.gatewayUrl,
     adminToken,
     databasePath: join(parts.home, 'caracal.db'),
+    gatewayPid: parts.gateway.child.pid ?? 0,
     admin,
     adminOk,
     seedInternalApi,
