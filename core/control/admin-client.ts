@@ -134,13 +134,22 @@ export interface AdminClientOptions {
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 type Query = Readonly<Record<string, string | number | boolean | undefined>>;
 
+export interface StreamOptions {
+  readonly query?: Query;
+  readonly accept: string;
+  readonly signal?: AbortSignal;
+  /** Sent as `Last-Event-ID`: an event stream resumes after that event. */
+  readonly lastEventId?: string;
+}
+
 /** Typed access to the admin API (docs/admin-api.md), for the CLI and the console. */
 export interface AdminClient {
   readonly controlUrl: string;
   /** Any admin API call; errors become CaracalErrors carrying the API's code and message. */
   request<T>(method: Method, path: string, options?: { readonly body?: unknown; readonly query?: Query }): Promise<T>;
   /** A streaming GET (`/v1/audit/stream`, `/v1/audit/export`): the open response, read until its end or until `signal` aborts; errors as `request`. */
-  stream(path: string, options: { readonly query?: Query; readonly accept: string; readonly signal?: AbortSignal }): Promise<Response>;
+  /** A streaming GET (server-sent events, NDJSON); `lastEventId` resumes an event stream. */
+  stream(path: string, options: StreamOptions): Promise<Response>;
   readonly zones: {
     list(query?: PageQuery): Promise<ApiPage<ZoneView>>;
     get(zone: string): Promise<ZoneView>;
@@ -295,14 +304,16 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     return (await response.json()) as T;
   }
 
-  async function stream(path: string, init: { readonly query?: Query; readonly accept: string; readonly signal?: AbortSignal }): Promise<Response> {
+  async function stream(path: string, init: StreamOptions): Promise<Response> {
     const url = new URL(base + path);
     for (const [key, value] of Object.entries(init.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     let response: Response;
     try {
-      response = await fetch(url, { headers: { authorization: `Bearer ${options.adminToken}`, accept: init.accept }, ...(init.signal === undefined ? {} : { signal: init.signal }) });
+      const headers: Record<string, string> = { authorization: `Bearer ${options.adminToken}`, accept: init.accept };
+      if (init.lastEventId !== undefined) headers['last-event-id'] = init.lastEventId;
+      response = await fetch(url, { headers, ...(init.signal === undefined ? {} : { signal: init.signal }) });
     } catch (error) {
       throw new CaracalError('CRC_SERVICE_UNAVAILABLE', `control plane not reachable at ${base}; start it with \`caracal up\``, { cause: error });
     }

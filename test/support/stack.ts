@@ -121,6 +121,11 @@ export interface Stack {
   gatewayHeaders(seeded: Pick<Seeded, 'resourceId'>, token: string): Record<string, string>;
   /** Both services' recent output (for assertion messages). */
   logs(): { readonly control: string; readonly gateway: string };
+  /**
+   * SIGTERM to the control plane, runs `whileDown`, then starts it again on the same port and waits
+   * until it is ready; resolves with the stopped process's exit code (null when it had to be killed).
+   */
+  restartControl(whileDown?: () => Promise<void>): Promise<number | null>;
   /** SIGTERM to the Gateway only; resolves with its exit code once it has exited (audit flushed). */
   stopGateway(): Promise<number | null>;
   /** SIGTERM to both, waits for both to exit, removes the temp home (unless `home` was given). */
@@ -154,14 +159,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     // Control first: it creates the admin token, the master key and the issuer the Gateway reads.
-    const control = spawnService('control', home, controlPort, { ...baseEnv, ...options.controlEnv }, []);
-    services.push(control);
-    await waitReady(control, `${controlUrl}/readyz`);
+    const startControl = async () => {
+      const started = spawnService('control', home, controlPort, { ...baseEnv, ...options.controlEnv }, []);
+      services.push(started);
+      await waitReady(started, `${controlUrl}/readyz`);
+      return started;
+    };
+    let control = await startControl();
     const gateway = spawnService('gateway', home, gatewayPort, { ...baseEnv, ...options.gatewayEnv }, options.gatewayNodeArgs ?? []);
     services.push(gateway);
     await waitReady(gateway, `${gatewayUrl}/_caracal/readyz`);
     const adminToken = options.env?.CARACAL_ADMIN_TOKEN ?? readFileSync(join(home, 'admin-token'), 'utf8').trim();
-    return makeStack({ home, controlUrl, gatewayUrl, adminToken, control, gateway, stopAll });
+    const restartControl = async (whileDown?: () => Promise<void>) => {
+      const code = await terminate(control);
+      await whileDown?.();
+      control = await startControl();
+      return code;
+    };
+    return makeStack({ home, controlUrl, gatewayUrl, adminToken, control: () => control, restartControl, gateway, stopAll });
   } catch (error) {
     await stopAll();
     throw error;
@@ -173,7 +188,8 @@ function makeStack(parts: {
   controlUrl: string;
   gatewayUrl: string;
   adminToken: string;
-  control: Service;
+  control: () => Service;
+  restartControl: (whileDown?: () => Promise<void>) => Promise<number | null>;
   gateway: Service;
   stopAll: () => Promise<void>;
 }): Stack {
@@ -274,7 +290,8 @@ function makeStack(parts: {
     replaceRules,
     mint,
     gatewayHeaders: (seeded, token) => ({ authorization: `Bearer ${token}`, 'x-caracal-resource': seeded.resourceId }),
-    logs: () => ({ control: parts.control.output(), gateway: parts.gateway.output() }),
+    logs: () => ({ control: parts.control().output(), gateway: parts.gateway.output() }),
+    restartControl: parts.restartControl,
     stopGateway: () => terminate(parts.gateway),
     stop: () => (stopped ??= parts.stopAll()),
   };

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../../core/audit/event.js';
-import { sseBatches } from '../../core/control/sse.js';
+import { followAuditStream } from '../../core/control/sse.js';
 import { auditColumns, auditQuery, createAuditPager, formatAuditFilter, parseAuditFilter, type AuditFilters, type AuditPage, type AuditPager } from '../models/audit.js';
 import type { AppContext, View, ViewFactory } from '../view.js';
 import { createTable, type Table } from '../widgets/table.js';
@@ -67,12 +67,22 @@ export const auditView: ViewFactory = {
       stream?.abort();
       const controller = new AbortController();
       stream = controller;
+      const query = { ...auditQuery(zone(), filters), backlog: 0 };
+      const open = (lastEventId: string | undefined) =>
+        ctx.client.stream('/v1/audit/stream', { query, accept: 'text/event-stream', signal: controller.signal, ...(lastEventId === undefined ? {} : { lastEventId }) });
       void (async () => {
         try {
-          const response = await ctx.client.stream('/v1/audit/stream', { query: { ...auditQuery(zone(), filters), backlog: 0 }, accept: 'text/event-stream', signal: controller.signal });
-          for await (const batch of sseBatches(response.body as ReadableStream<Uint8Array>)) {
-            if (mine === generation) receive(batch.map((d) => JSON.parse(d) as AuditEvent));
-          }
+          // A dropped stream resumes where it stopped, so the live list misses nothing.
+          const batches = followAuditStream(open, {
+            signal: controller.signal,
+            onDrop: () => {
+              if (mine === generation) ctx.status.info('live tail: the stream dropped; reconnecting…');
+            },
+            onResume: () => {
+              if (mine === generation) ctx.status.info('live tail resumed');
+            },
+          });
+          for await (const batch of batches) if (mine === generation) receive(batch);
         } catch (error) {
           if (!controller.signal.aborted && mine === generation) ctx.status.error(error);
         }

@@ -123,12 +123,16 @@ export const auditCommand: CommandContribution = {
       .option('--backlog <n>', 'first show this many recent events', '10')
       .action(async (opts: FilterOptions & { backlog: string }) => {
         const client = await adminClient(cli, opts);
-        const response = await client.stream('/v1/audit/stream', { query: { ...filterQuery(opts), backlog: opts.backlog }, accept: 'text/event-stream' });
+        const query = { ...filterQuery(opts), backlog: opts.backlog };
         const paint = painter(canColor(process.stdout));
-        const { sseBatches } = await import('../../control/sse.js');
-        for await (const batch of sseBatches(response.body as ReadableStream<Uint8Array>)) {
-          for (const data of batch) {
-            const event = JSON.parse(data) as AuditEvent;
+        const { followAuditStream } = await import('../../control/sse.js');
+        // A dropped stream (the control plane restarted) resumes where it stopped: nothing is missed.
+        const batches = followAuditStream((lastEventId) => client.stream('/v1/audit/stream', { query, accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { lastEventId }) }), {
+          onDrop: (error) => process.stderr.write(`the audit stream dropped (${error instanceof Error ? error.message : String(error)}); reconnecting…\n`),
+          onResume: () => process.stderr.write('the audit stream resumed\n'),
+        });
+        for await (const batch of batches) {
+          for (const event of batch) {
             if (opts.json === true) process.stdout.write(`${JSON.stringify(event)}\n`);
             else process.stdout.write(`${eventRow(event, paint).join('  ')}\n`);
           }

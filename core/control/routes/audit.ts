@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AuditEvent, AuditQuery } from '../../audit/event.js';
@@ -73,9 +74,18 @@ export function auditRoutes(app: FastifyInstance, ctx: ControlContext): void {
     return { items: page.items, next_cursor: page.nextCursor };
   });
 
+  // Open streams never finish by themselves: closing the server ends them first (their clients
+  // resume from Last-Event-ID), or shutdown would wait for every tail to hang up.
+  const streams = new Set<ServerResponse>();
+  app.addHook('preClose', (done) => {
+    for (const res of streams) res.end();
+    done();
+  });
   app.get('/v1/audit/stream', async (request, reply) => {
     const q = parseInput(streamSchema, request.query ?? {}, 'audit stream query');
     const query = await toQuery(ctx, q);
+    streams.add(reply.raw);
+    reply.raw.once('close', () => streams.delete(reply.raw));
     await streamAudit(ctx, request, reply, query, { backlog: q.backlog ?? 0, intervalMs: q.interval_ms ?? 500 });
   });
 
@@ -206,10 +216,10 @@ async function currentState(ctx: Pick<ControlContext, 'store'>, event: AuditEven
 
 /**
  * Streams matching events as server-sent events (`event: audit`, `data: <event JSON>`), in append
- * order, polling the ledger (which several processes write) every `intervalMs`. The last event of
- * each batch carries `id: <ledger position>`; a client that reconnects with that `Last-Event-ID`
- * resumes after it (an event it got after the id is sent again, none is lost). A comment line
- * every 15 s keeps proxies from closing an idle stream.
+ * order, polling the ledger (which several processes write) every `intervalMs`. The stream opens
+ * with `id: <ledger position>` and the last event of each batch carries the position after it; a
+ * client that reconnects with that `Last-Event-ID` resumes there (an event it got after the id is
+ * sent again, none is lost). A comment line every 15 s keeps proxies from closing an idle stream.
  */
 async function streamAudit(ctx: ControlContext, request: FastifyRequest, reply: FastifyReply, query: AuditQuery, options: { backlog: number; intervalMs: number }): Promise<void> {
   const lastEventId = request.headers['last-event-id'];
@@ -227,9 +237,12 @@ async function streamAudit(ctx: ControlContext, request: FastifyRequest, reply: 
     backlogIds = new Set(backlog.map((event) => event.id));
     reply.hijack();
     open(reply);
-    backlog.forEach((event, i) => send(reply, event, i === backlog.length - 1 ? position : undefined));
+    for (const event of backlog) send(reply, event, undefined);
   }
   const res = reply.raw;
+  // The position to resume from, before any event: a client whose stream drops before the first
+  // event still resumes without a gap.
+  res.write(`id: ${position}\n\n`);
   let closed = false;
   res.on('close', () => (closed = true));
   let quietSince = Date.now();
