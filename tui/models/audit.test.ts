@@ -110,6 +110,18 @@ describe('audit pager', () => {
     expect(list.requests()).toBeLessThan(1000);
   });
 
+  it('fetches the next page once scrolling comes within half a page of the end, not at the edge', async () => {
+    const list = source(1000);
+    const pager = createAuditPager(list.fetchPage, { pageSize: 200 });
+    await pager.ensure(0, 20);
+    expect(pager.count()).toBe(200);
+    expect(await pager.ensure(70, 20)).toBe(false);
+    expect(pager.count()).toBe(200);
+    // Rows 80…100 in view: 100 rows (half a page) before the end, the next page is fetched.
+    expect(await pager.ensure(80, 20)).toBe(true);
+    expect(pager.count()).toBe(400);
+  });
+
   it('puts live events on top, newest first, once each', async () => {
     const pager = createAuditPager(source(3).fetchPage, { pageSize: 200 });
     await pager.ensure(0, 10);

@@ -176,8 +176,10 @@ export function createAuditPager(fetchPage: (cursor: string | undefined) => Prom
         const where = locate(i);
         if (where !== undefined && slots[where.slot]?.items === undefined) needed.add(where.slot);
       }
-      // Near the end of what is known: fetch the next page so scrolling never stops at a page edge.
-      if (slots.length > 0 && from + height * 2 >= live.length + pagedCount() && (slots.at(-1) as PageSlot).next !== null) needed.add(slots.length);
+      // Within half a page of the end of what is known, fetch the next page: it arrives before a
+      // few quick PgDn reach the edge (a key pressed at the edge while the page loads does nothing).
+      const ahead = height + Math.ceil(options.pageSize / 2);
+      if (slots.length > 0 && from + ahead >= live.length + pagedCount() && (slots.at(-1) as PageSlot).next !== null) needed.add(slots.length);
       if (needed.size === 0) return false;
       await Promise.all([...needed].map(load));
       return true;
