@@ -1,8 +1,9 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { isId, isResourceId, normalizeResourceId } from '../domain/ids.js';
 import type { PolicyFormat } from '../domain/types.js';
 import { CaracalError } from '../errors.js';
+import { lazySchema, type Zod } from '../lazy-zod.js';
 import { globError } from './glob.js';
 import { jsonLocator, positionAt, toPointer, tomlLocator, type Locator } from './locate.js';
 import { httpMethods, type PolicyDocument, type PolicyRule } from './types.js';
@@ -33,89 +34,93 @@ const METHODS: ReadonlySet<string> = new Set(httpMethods);
 const ruleKeys = ['id', 'effect', 'apps', 'resources', 'scopes', 'methods', 'paths', 'description'] as const;
 const documentKeys = ['version', 'description', 'rules'] as const;
 
-function list(key: string, item: z.ZodType<string>, empty: string, wildcard: boolean) {
-  return z
-    .array(item, { error: `"${key}" must be a list of strings, e.g. ${key} = ["…"]` })
-    .min(1, { error: `"${key}" must not be empty: ${empty}` })
-    .superRefine((values, ctx) => {
-      const star = values.indexOf('*');
-      if (wildcard && star >= 0 && values.length > 1) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [star],
-          message: `"*" already covers every entry of "${key}": write ${key} = ["*"] alone, or list the entries`,
-        });
-      }
-      const seen = new Set<string>();
-      values.forEach((value, index) => {
-        if (seen.has(value)) {
-          ctx.addIssue({ code: 'custom', path: [index], message: `"${value}" is listed twice in "${key}"` });
+/** The policy document schema (zod is loaded on first use: the CLI and the console start without it). */
+function buildDocumentSchema(z: Zod) {
+  function list(key: string, item: z.ZodType<string>, empty: string, wildcard: boolean) {
+    return z
+      .array(item, { error: `"${key}" must be a list of strings, e.g. ${key} = ["…"]` })
+      .min(1, { error: `"${key}" must not be empty: ${empty}` })
+      .superRefine((values, ctx) => {
+        const star = values.indexOf('*');
+        if (wildcard && star >= 0 && values.length > 1) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [star],
+            message: `"*" already covers every entry of "${key}": write ${key} = ["*"] alone, or list the entries`,
+          });
         }
-        seen.add(value);
+        const seen = new Set<string>();
+        values.forEach((value, index) => {
+          if (seen.has(value)) {
+            ctx.addIssue({ code: 'custom', path: [index], message: `"${value}" is listed twice in "${key}"` });
+          }
+          seen.add(value);
+        });
       });
-    });
-}
+  }
 
-const text = (key: string) => z.string({ error: `"${key}" must be a string` }).max(2000, { error: `"${key}" must be at most 2000 characters` });
+  const text = (key: string) => z.string({ error: `"${key}" must be a string` }).max(2000, { error: `"${key}" must be at most 2000 characters` });
 
-const appEntry = z.string({ error: 'an app must be given as a string' }).refine((v) => v === '*' || isId('app', v), {
-  error: (issue) => `"${String(issue.input)}" is not an app ID: use an ID such as app_01J… (see \`caracal apps\`), or "*" for every app`,
-});
+  const appEntry = z.string({ error: 'an app must be given as a string' }).refine((v) => v === '*' || isId('app', v), {
+    error: (issue) => `"${String(issue.input)}" is not an app ID: use an ID such as app_01J… (see \`caracal apps\`), or "*" for every app`,
+  });
 
-const resourceEntry = z
-  .string({ error: 'a resource must be given as a string' })
-  .refine((v) => v === '*' || isResourceId(v), {
+  const resourceEntry = z
+    .string({ error: 'a resource must be given as a string' })
+    .refine((v) => v === '*' || isResourceId(v), {
+      error: (issue) =>
+        `"${String(issue.input).slice(0, 80)}" is not a resource ID: use resource://<slug> or a bare slug ` +
+        '(lowercase letters, digits, ".", "_", "-"; 1–63 characters), or "*" for every resource',
+    })
+    .transform((v) => (v === '*' ? v : normalizeResourceId(v)));
+
+  const scopeEntry = z.string({ error: 'a scope must be given as a string' }).refine((v) => SCOPE.test(v), {
     error: (issue) =>
-      `"${String(issue.input).slice(0, 80)}" is not a resource ID: use resource://<slug> or a bare slug ` +
-      '(lowercase letters, digits, ".", "_", "-"; 1–63 characters), or "*" for every resource',
-  })
-  .transform((v) => (v === '*' ? v : normalizeResourceId(v)));
+      `"${String(issue.input).slice(0, 80)}" is not a valid scope: use printable ASCII without spaces, quotes or backslashes (e.g. "billing:read"), or "*" for every scope`,
+  });
 
-const scopeEntry = z.string({ error: 'a scope must be given as a string' }).refine((v) => SCOPE.test(v), {
-  error: (issue) =>
-    `"${String(issue.input).slice(0, 80)}" is not a valid scope: use printable ASCII without spaces, quotes or backslashes (e.g. "billing:read"), or "*" for every scope`,
-});
+  const methodEntry = z
+    .string({ error: 'a method must be given as a string' })
+    .refine((v) => v === '*' || METHODS.has(v.toUpperCase()), {
+      error: (issue) => `unknown method "${String(issue.input).slice(0, 40)}": use ${httpMethods.join(', ')} or "*"`,
+    })
+    .transform((v) => v.toUpperCase());
 
-const methodEntry = z
-  .string({ error: 'a method must be given as a string' })
-  .refine((v) => v === '*' || METHODS.has(v.toUpperCase()), {
-    error: (issue) => `unknown method "${String(issue.input).slice(0, 40)}": use ${httpMethods.join(', ')} or "*"`,
-  })
-  .transform((v) => v.toUpperCase());
+  const pathEntry = z.string({ error: 'a path must be given as a string' }).superRefine((v, ctx) => {
+    const error = globError(v);
+    if (error !== null) ctx.addIssue({ code: 'custom', message: `bad path glob "${v.slice(0, 80)}": ${error}` });
+  });
 
-const pathEntry = z.string({ error: 'a path must be given as a string' }).superRefine((v, ctx) => {
-  const error = globError(v);
-  if (error !== null) ctx.addIssue({ code: 'custom', message: `bad path glob "${v.slice(0, 80)}": ${error}` });
-});
+  const ruleSchema = z.strictObject(
+    {
+      id: z
+        .string({ error: '"id" must be a string' })
+        .regex(RULE_ID, {
+          error: '"id" must be 1–128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+        }),
+      effect: z.enum(['allow', 'deny'], { error: '"effect" must be "allow" or "deny"' }),
+      apps: list('apps', appEntry, 'list app IDs, or "*" for every app', true),
+      resources: list('resources', resourceEntry, 'list resource IDs, or "*" for every resource', true),
+      scopes: list('scopes', scopeEntry, 'list scopes, or "*" for every scope', true),
+      methods: list('methods', methodEntry, 'list methods, or leave "methods" out for every method', true).optional(),
+      paths: list('paths', pathEntry, 'list path globs, or leave "paths" out for every path', false).optional(),
+      description: text('description').optional(),
+    },
+    { error: 'each rule must be a table ([[rules]] in TOML, an object in JSON)' },
+  );
 
-const ruleSchema = z.strictObject(
-  {
-    id: z
-      .string({ error: '"id" must be a string' })
-      .regex(RULE_ID, {
-        error: '"id" must be 1–128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
-      }),
-    effect: z.enum(['allow', 'deny'], { error: '"effect" must be "allow" or "deny"' }),
-    apps: list('apps', appEntry, 'list app IDs, or "*" for every app', true),
-    resources: list('resources', resourceEntry, 'list resource IDs, or "*" for every resource', true),
-    scopes: list('scopes', scopeEntry, 'list scopes, or "*" for every scope', true),
-    methods: list('methods', methodEntry, 'list methods, or leave "methods" out for every method', true).optional(),
-    paths: list('paths', pathEntry, 'list path globs, or leave "paths" out for every path', false).optional(),
-    description: text('description').optional(),
-  },
-  { error: 'each rule must be a table ([[rules]] in TOML, an object in JSON)' },
-);
-
-const documentSchema = z.strictObject(
-  {
-    version: z.literal(1, { error: '"version" must be 1 (or left out)' }).optional(),
-    description: text('description').optional(),
-    rules: z
-      .array(ruleSchema, { error: '"rules" must be a list of rules ([[rules]] tables in TOML)' })
-      .min(1, { error: 'a policy needs at least one rule: add a [[rules]] table (TOML) or an entry in "rules" (JSON)' }),
-  },
-  { error: 'a policy document must be a table (TOML) or an object (JSON)' },
-);
+  return z.strictObject(
+    {
+      version: z.literal(1, { error: '"version" must be 1 (or left out)' }).optional(),
+      description: text('description').optional(),
+      rules: z
+        .array(ruleSchema, { error: '"rules" must be a list of rules ([[rules]] tables in TOML)' })
+        .min(1, { error: 'a policy needs at least one rule: add a [[rules]] table (TOML) or an entry in "rules" (JSON)' }),
+    },
+    { error: 'a policy document must be a table (TOML) or an object (JSON)' },
+  );
+}
+const documentSchema = lazySchema(buildDocumentSchema);
 
 interface RawIssue {
   readonly path: readonly PropertyKey[];
@@ -162,7 +167,7 @@ export function parsePolicyDocument(source: string, format: PolicyFormat = detec
   } catch (error) {
     throw invalid([syntaxProblem(source, error)], format, error);
   }
-  const result = documentSchema.safeParse(data);
+  const result = documentSchema().safeParse(data);
   const duplicates = duplicateIds(data);
   if (!result.success || duplicates.length > 0) {
     const locate = format === 'toml' ? tomlLocator(source) : jsonLocator(source);
@@ -174,7 +179,7 @@ export function parsePolicyDocument(source: string, format: PolicyFormat = detec
 /** Validates rules read back from storage (no source, so problems carry pointers only). */
 export function validatePolicyRules(rules: unknown): readonly PolicyRule[] {
   const data = { rules };
-  const result = documentSchema.safeParse(data);
+  const result = documentSchema().safeParse(data);
   const duplicates = duplicateIds(data);
   if (!result.success || duplicates.length > 0) {
     throw invalid(problems([...(result.error?.issues ?? []), ...duplicates], data, undefined), 'json');
@@ -188,7 +193,7 @@ export function formatPolicyProblem(problem: PolicyProblem): string {
   return `${where}(${problem.pointer || '/'}): ${problem.message}`;
 }
 
-type ParsedDocument = z.output<typeof documentSchema>;
+type ParsedDocument = z.output<ReturnType<typeof buildDocumentSchema>>;
 
 function toDocument(parsed: ParsedDocument): PolicyDocument {
   const rules = parsed.rules.map((r): PolicyRule => {

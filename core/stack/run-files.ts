@@ -1,18 +1,25 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 
 /** What `caracal up` records about a detached service in `<home>/run/<name>.json`. */
-export const runFileSchema = z.object({
-  name: z.string(),
-  pid: z.number().int().positive(),
-  url: z.string(),
-  host: z.string(),
-  port: z.number().int(),
-  log: z.string(),
-  started_at: z.string(),
-});
-export type RunFile = z.infer<typeof runFileSchema>;
+export interface RunFile {
+  readonly name: string;
+  readonly pid: number;
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly log: string;
+  readonly started_at: string;
+}
+
+/** The run file a parsed JSON value is, or undefined (checked by hand: `status` reads these on every run, and zod is slow to load). */
+function asRunFile(value: unknown): RunFile | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { name, pid, url, host, port, log, started_at } = value as Record<string, unknown>;
+  if (typeof name !== 'string' || typeof url !== 'string' || typeof host !== 'string' || typeof log !== 'string' || typeof started_at !== 'string') return undefined;
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1 || typeof port !== 'number' || !Number.isInteger(port)) return undefined;
+  return { name, pid, url, host, port, log, started_at };
+}
 
 /** The run file of a service. */
 export function runFilePath(runDir: string, name: string): string {
@@ -22,8 +29,7 @@ export function runFilePath(runDir: string, name: string): string {
 /** Reads a run file; undefined when absent or unreadable (a torn or foreign file counts as stale). */
 export function readRunFile(runDir: string, name: string): RunFile | undefined {
   try {
-    const parsed = runFileSchema.safeParse(JSON.parse(readFileSync(runFilePath(runDir, name), 'utf8')));
-    return parsed.success ? parsed.data : undefined;
+    return asRunFile(JSON.parse(readFileSync(runFilePath(runDir, name), 'utf8')));
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { providerConfigSchemas, providerCredentialSchemas, providerKinds } from '../../core/control/routes/provider-config.js';
+import { providerKinds, providerSchemas } from '../../core/control/routes/provider-config.js';
 import { fieldApplies, type ScenarioInput } from '../../core/plugin/types.js';
 import { validatePlugin } from '../../core/plugin/validate.js';
 import { planInternalHttpApi } from '../scenario-internal-http-api/scenario.js';
@@ -21,6 +21,9 @@ describe('the third-party-provider scenario', () => {
     ]);
     for (const f of fields) expect(f.label !== '' && f.help.length > 20, f.name).toBe(true);
     expect(field('providerKind').choices?.map((c) => c.value)).toEqual(providerKinds);
+    // The kinds list is written out (it needs no zod); it names exactly the kinds with schemas.
+    expect(Object.keys(providerSchemas().config)).toEqual(providerKinds);
+    expect(Object.keys(providerSchemas().credentials)).toEqual(providerKinds);
     expect(field('credential').kind).toBe('secret');
   });
 
@@ -60,11 +63,11 @@ describe('the third-party-provider scenario', () => {
       { client_secret: 'cs' },
     ],
   ] as const)('maps %s to the config and credentials the admin API accepts', (_name, input, config, credentials) => {
-    const spec = providerSpec(input) as { kind: keyof typeof providerConfigSchemas; config: unknown; credentials: unknown };
+    const spec = providerSpec(input) as { kind: keyof ReturnType<typeof providerSchemas>['config']; config: unknown; credentials: unknown };
     expect(spec.config).toEqual(config);
     expect(spec.credentials).toEqual(credentials);
-    expect(providerConfigSchemas[spec.kind].safeParse(spec.config).success).toBe(true);
-    expect(providerCredentialSchemas[spec.kind].safeParse(spec.credentials).success).toBe(true);
+    expect(providerSchemas().config[spec.kind].safeParse(spec.config).success).toBe(true);
+    expect(providerSchemas().credentials[spec.kind].safeParse(spec.credentials).success).toBe(true);
   });
 
   it('names the provider after the resource unless given a name, and plans no credentials when none is given (a re-run keeps the stored one)', () => {

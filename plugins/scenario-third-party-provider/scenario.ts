@@ -1,5 +1,5 @@
 import { parseCredentialFile } from '../../core/cli/commands/admin/providers.js';
-import { providerConfigSchemas, providerCredentialSchemas, providerKinds } from '../../core/control/routes/provider-config.js';
+import { providerKinds, providerSchemas } from '../../core/control/routes/provider-config.js';
 import type { ProviderKind } from '../../core/domain/types.js';
 import { allowedHostsOf, hostEntryOf, isHostAllowed } from '../../core/net/allowed-hosts.js';
 import { CaracalError } from '../../core/errors.js';
@@ -27,7 +27,7 @@ const kindChoices = providerKinds.map((value) => ({ value, label: KIND_LABELS[va
 
 /** The first problem the admin API's schema finds in a provider config, as a message, or undefined. */
 function configProblem(kind: ProviderKind, config: Readonly<Record<string, unknown>>): string | undefined {
-  const parsed = providerConfigSchemas[kind].safeParse(config);
+  const parsed = providerSchemas().config[kind].safeParse(config);
   if (parsed.success) return undefined;
   const issue = parsed.error.issues[0];
   if (issue === undefined) return 'is invalid';
@@ -202,7 +202,7 @@ export function planThirdPartyProvider(input: ScenarioInput): ScenarioPlan {
       name: answers.optional(fields.providerName, text) ?? common.slug,
       kind,
       // Normalised by the admin API's schema (defaults applied), so a re-run compares like with like.
-      config: providerConfigSchemas[kind].parse(config),
+      config: providerSchemas().config[kind].parse(config),
       // Secret values: a plan holding them is never printed or stored (core/setup/execute.ts sends them once).
       ...(secret === undefined ? {} : { credentials: providerCredentials(kind, secret) }),
     },
@@ -251,7 +251,7 @@ export function providerConfig(kind: ProviderKind, answers: ReturnType<typeof an
  */
 function providerCredentials(kind: ProviderKind, secret: string): Readonly<Record<string, string>> {
   const credentials = parseCredentialFile(kind, secret);
-  const parsed = providerCredentialSchemas[kind].safeParse(credentials);
+  const parsed = providerSchemas().credentials[kind].safeParse(credentials);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'credential'}: ${i.message}`).join('; ');
     throw new CaracalError('CRC_USAGE', `the ${kind} credential is not usable (${problems})`, { hint: fields.credential.help });

@@ -1,23 +1,26 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import { z } from 'zod';
 import type { AuditEvent } from '../../core/audit/event.js';
 import type { AuditSink } from '../../core/audit/sink.js';
 import { sinkOptions } from '../../core/audit/sink-options.js';
+import { lazySchema } from '../../core/lazy-zod.js';
 import { CaracalError } from '../../core/errors.js';
 import { definePlugin, type SinkContext, type SinkContribution } from '../../core/plugin/types.js';
 
-const optionsSchema = z
-  .object({
-    /** The file; relative paths are inside CARACAL_HOME. Default `logs/audit-<service>.jsonl`. */
-    path: z.string().min(1).optional(),
-    /** Rotate once the file would grow past this many bytes. Default 64 MiB. */
-    max_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
-    /** Rotated files kept (`.1` newest … `.N` oldest). Default 5. */
-    max_files: z.number().int().min(1).max(100).default(5),
-  })
-  .strict();
+// Built on first use: zod is slow to load, and the CLI loads this plugin on every start.
+const optionsSchema = lazySchema((z) =>
+  z
+    .object({
+      /** The file; relative paths are inside CARACAL_HOME. Default `logs/audit-<service>.jsonl`. */
+      path: z.string().min(1).optional(),
+      /** Rotate once the file would grow past this many bytes. Default 64 MiB. */
+      max_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+      /** Rotated files kept (`.1` newest … `.N` oldest). Default 5. */
+      max_files: z.number().int().min(1).max(100).default(5),
+    })
+    .strict(),
+);
 
 /**
  * Creates a JSON-lines file sink: one event per line, appended (file mode 0600: the audit trail is
@@ -25,7 +28,7 @@ const optionsSchema = z
  * Each batch is one write, so a line is never split between two processes or two rotations.
  */
 export function createJsonlSink(options: Readonly<Record<string, unknown>>, ctx: SinkContext): AuditSink {
-  const opts = sinkOptions(optionsSchema, options, ctx, 'jsonl');
+  const opts = sinkOptions(optionsSchema(), options, ctx, 'jsonl');
   const relative = opts.path ?? join('logs', `audit-${ctx.service ?? 'caracal'}.jsonl`);
   const file = isAbsolute(relative) ? relative : join(ctx.home, relative);
   let handle: FileHandle | undefined;

@@ -1,16 +1,19 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { AuditEvent } from '../../core/audit/event.js';
 import type { AuditSink } from '../../core/audit/sink.js';
 import { sinkOptions } from '../../core/audit/sink-options.js';
+import { lazySchema } from '../../core/lazy-zod.js';
 import { definePlugin, type SinkContext, type SinkContribution } from '../../core/plugin/types.js';
 
-const optionsSchema = z
-  .object({
-    /** The pino level of audit lines. Default `info`. */
-    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
-  })
-  .strict();
+// Built on first use: zod is slow to load, and the CLI loads this plugin on every start.
+const optionsSchema = lazySchema((z) =>
+  z
+    .object({
+      /** The pino level of audit lines. Default `info`. */
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    })
+    .strict(),
+);
 
 /**
  * Creates the stdout sink: one pino JSON line per event (`{"msg":"audit","audit":{…event}}`), so a
@@ -18,7 +21,7 @@ const optionsSchema = z
  * redacted by the audit log. pino loads on the first write, so the CLI does not pay for it.
  */
 export function createStdoutSink(options: Readonly<Record<string, unknown>>, ctx: SinkContext, destination?: NodeJS.WritableStream): AuditSink {
-  const opts = sinkOptions(optionsSchema, options, ctx, 'stdout');
+  const opts = sinkOptions(optionsSchema(), options, ctx, 'stdout');
   let logger: Logger | undefined;
   let written = 0;
 

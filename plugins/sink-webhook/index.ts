@@ -1,33 +1,36 @@
 import type { Dispatcher } from 'undici';
-import { z } from 'zod';
 import type { AuditEvent } from '../../core/audit/event.js';
 import type { AuditSink } from '../../core/audit/sink.js';
 import { sinkOptions } from '../../core/audit/sink-options.js';
+import { lazySchema } from '../../core/lazy-zod.js';
 import { definePlugin, type SinkContext, type SinkContribution } from '../../core/plugin/types.js';
 
-const optionsSchema = z
-  .object({
-    url: z
-      .string()
-      .url()
-      .refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL'),
-    /** Extra request headers (e.g. authorization for the receiver). Never logged or shown. */
-    headers: z.record(z.string(), z.string()).default({}),
-    /** Events per POST. Default 100. */
-    batch_size: z.number().int().min(1).max(10_000).default(100),
-    /** Events waiting for delivery beyond this are dropped (and counted). Default 10,000. */
-    max_queue: z.number().int().min(1).default(10_000),
-    /** Attempts per batch before it is dropped (and counted). Default 5. */
-    max_attempts: z.number().int().min(1).max(100).default(5),
-    /** Per-attempt deadline. Default 5,000 ms. */
-    timeout_ms: z.number().int().min(10).default(5_000),
-    /** First retry delay; doubles per attempt up to max_backoff_ms. Default 200 ms. */
-    backoff_ms: z.number().int().min(1).default(200),
-    max_backoff_ms: z.number().int().min(1).default(30_000),
-    /** How long flush (and so shutdown) waits for the queue to drain. Default 4,000 ms. */
-    flush_timeout_ms: z.number().int().min(0).default(4_000),
-  })
-  .strict();
+// Built on first use: zod is slow to load, and the CLI loads this plugin on every start.
+const optionsSchema = lazySchema((z) =>
+  z
+    .object({
+      url: z
+        .string()
+        .url()
+        .refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL'),
+      /** Extra request headers (e.g. authorization for the receiver). Never logged or shown. */
+      headers: z.record(z.string(), z.string()).default({}),
+      /** Events per POST. Default 100. */
+      batch_size: z.number().int().min(1).max(10_000).default(100),
+      /** Events waiting for delivery beyond this are dropped (and counted). Default 10,000. */
+      max_queue: z.number().int().min(1).default(10_000),
+      /** Attempts per batch before it is dropped (and counted). Default 5. */
+      max_attempts: z.number().int().min(1).max(100).default(5),
+      /** Per-attempt deadline. Default 5,000 ms. */
+      timeout_ms: z.number().int().min(10).default(5_000),
+      /** First retry delay; doubles per attempt up to max_backoff_ms. Default 200 ms. */
+      backoff_ms: z.number().int().min(1).default(200),
+      max_backoff_ms: z.number().int().min(1).default(30_000),
+      /** How long flush (and so shutdown) waits for the queue to drain. Default 4,000 ms. */
+      flush_timeout_ms: z.number().int().min(0).default(4_000),
+    })
+    .strict(),
+);
 
 /** What a webhook sink reports beyond AuditSink.health(). */
 export interface WebhookSinkStats {
@@ -47,7 +50,7 @@ export interface WebhookSinkStats {
  * loads on the first delivery.
  */
 export function createWebhookSink(options: Readonly<Record<string, unknown>>, ctx: SinkContext): AuditSink & { stats(): WebhookSinkStats } {
-  const opts = sinkOptions(optionsSchema, options, ctx, 'webhook');
+  const opts = sinkOptions(optionsSchema(), options, ctx, 'webhook');
   const url = new URL(opts.url);
   // Shown in health and errors: never the query string or user info (they may hold credentials).
   const target = `${url.origin}${url.pathname}`;

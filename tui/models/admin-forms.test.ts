@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { providerConfigSchemas, providerKinds } from '../../core/control/routes/provider-config.js';
+import { providerKinds, providerSchemas } from '../../core/control/routes/provider-config.js';
 import { commonFields } from '../../plugins/scenario-common/fields.js';
 import { thirdPartyProviderScenario } from '../../plugins/scenario-third-party-provider/scenario.js';
 import {
@@ -58,7 +58,7 @@ describe('provider config from the answers', () => {
     for (const [kind, answers, config] of cases) {
       const read = providerConfigOf(kind, answers);
       expect(read).toEqual(config);
-      expect(providerConfigSchemas[kind].safeParse(read).success).toBe(true);
+      expect(providerSchemas().config[kind].safeParse(read).success).toBe(true);
     }
   });
 

@@ -186,8 +186,12 @@ export const auditView: ViewFactory = {
   },
 };
 
+/**
+ * The table's rows: the events known so far and, while older pages exist, one "loading…" row
+ * after them, so a key pressed at the edge while the next page loads still moves the selection.
+ */
 function pagerSource(pager: AuditPager): { count: () => number; row: (i: number) => AuditEvent | undefined } {
-  return { count: () => pager.count(), row: (i) => pager.row(i) };
+  return { count: () => pager.count() + (pager.more() ? 1 : 0), row: (i) => pager.row(i) };
 }
 
 function withoutKey(filters: AuditFilters, key: keyof AuditFilters): AuditFilters {

@@ -7,7 +7,7 @@ import { recordChange, type ControlContext } from '../context.js';
 import { parseInput } from '../http-errors.js';
 import { displayName } from './apps.js';
 import { listQuery, pageBody } from './paging.js';
-import { providerConfigSchemas, providerCredentialSchemas, providerKinds } from './provider-config.js';
+import { providerKinds, providerSchemas } from './provider-config.js';
 import { checkOutboundHost } from './upstream-url.js';
 import { requireZone } from './zones.js';
 
@@ -50,7 +50,7 @@ export async function requireProvider(ctx: ControlContext, zone: Zone, ref: stri
  * be a host the zone lets Caracal connect to (the Gateway checks its address again when it connects).
  */
 function parseConfig(providerKind: ProviderKind, config: unknown, zone: Zone): Record<string, unknown> {
-  const schema = z.object({ config: providerConfigSchemas[providerKind] });
+  const schema = z.object({ config: providerSchemas().config[providerKind] });
   const parsed: Record<string, unknown> = parseInput(schema, { config: config ?? {} }, `${providerKind} provider config`).config;
   if (typeof parsed.token_url === 'string') checkOutboundHost(new URL(parsed.token_url), zone, 'config.token_url');
   return parsed;
@@ -58,7 +58,7 @@ function parseConfig(providerKind: ProviderKind, config: unknown, zone: Zone): R
 
 /** Validates a kind's credentials and seals them; the values never reach a message or a log. */
 function sealCredentials(ctx: ControlContext, providerKind: ProviderKind, credentials: unknown): { sealed: string; keys: string[] } {
-  const schema = z.object({ credentials: providerCredentialSchemas[providerKind] });
+  const schema = z.object({ credentials: providerSchemas().credentials[providerKind] });
   const parsed = parseInput(schema, { credentials }, `${providerKind} provider credentials`).credentials as Record<string, string>;
   return { sealed: seal(JSON.stringify(parsed), ctx.subkeys.seal), keys: Object.keys(parsed).sort() };
 }
