@@ -65,7 +65,8 @@ export class SqliteAuditLedger {
         limit,
       ) as AuditRow[];
       const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-      return { events: rows.map(toAuditEvent), position: last === undefined ? Math.max(head, position) : last.n };
+      // Past the head: a position from another ledger (one purged and created again); go on from this one's head.
+      return { events: rows.map(toAuditEvent), position: last === undefined ? head : last.n };
     });
   }
 
