@@ -170,6 +170,15 @@ describe('renderExplanation', () => {
     const colored = renderExplanation(e, (_c, t) => `\u001b[31m${t}\u001b[0m`);
     expect(colored).toContain('\u001b[31m');
   });
+
+  it('headlines an allowed call that then failed by what to fix: the upstream, or the provider credential (resource routing)', () => {
+    const plain = (overrides: Partial<AuditEvent>) => renderExplanation(buildExplanation({ requestId: 'req_1', events: [event(overrides)] }), (_c, t) => t);
+    expect(plain({})).toMatch(/^✔ allowed {2}GET/);
+    const failed = { http: { method: 'GET', path: '/v1/x', status: 502, upstream_status: null, latency_ms: 1 } };
+    expect(plain({ ...failed, reason: 'upstream_unreachable', category: 'upstream' })).toMatch(/^▲ allowed, failed upstream {2}GET/);
+    const rejected = { http: { method: 'GET', path: '/v1/x', status: 401, upstream_status: 401, latency_ms: 1 } };
+    expect(plain({ ...rejected, reason: 'provider_credential_rejected', category: 'resource_routing' })).toMatch(/^▲ allowed, then failed \(resource routing\) {2}GET/);
+  });
 });
 
 describe('audit time filters', () => {

@@ -17,14 +17,7 @@ const CATEGORY_WORDS = {
  */
 export function renderExplanation(explanation: Explanation, paint: Paint): string {
   const e = explanation;
-  const outcome =
-    e.final_decision === 'allow' && e.category === null
-      ? paint('green', '✔ allowed')
-      : e.final_decision === 'allow'
-        ? paint('yellow', '▲ allowed, failed upstream')
-        : e.final_decision === 'deny'
-          ? paint('red', '✖ denied')
-          : paint('red', '✖ error');
+  const outcome = headline(e, paint);
   const call = e.method === null ? e.kind : `${e.method} ${e.path ?? ''}`;
   const lines = [`${outcome}  ${paint('bold', call)}  ${paint('gray', `${e.request_id} · ${e.at}`)}`];
   const row = (label: string, value: string | null) => {
@@ -60,4 +53,13 @@ export function renderExplanation(explanation: Explanation, paint: Paint): strin
   if (e.hint !== null) lines.push(`  ${paint('cyan', 'hint:')} ${e.hint}`);
   for (const note of e.current) lines.push(`  ${paint('gray', 'now:')} ${note}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The outcome: allowed; allowed but then failed (upstream, or what to fix); denied; error. */
+function headline(e: Explanation, paint: Paint): string {
+  if (e.final_decision === 'deny') return paint('red', '✖ denied');
+  if (e.final_decision !== 'allow') return paint('red', '✖ error');
+  if (e.category === null) return paint('green', '✔ allowed');
+  // A rejected provider credential is allowed by policy, then fails on what resource routing holds.
+  return paint('yellow', e.category === 'upstream' ? '▲ allowed, failed upstream' : `▲ allowed, then failed (${CATEGORY_WORDS[e.category]})`);
 }
