@@ -143,8 +143,12 @@ describe('guided setup in the console', () => {
     tty = startConsole({ env, cols: 120, rows: 36 });
     await tty.waitFor('zone console-e2e');
     await viaPalette(tty, 'audit', 'REQUEST ID');
+    // A list that ends in the past (here: now, just after the denied call) is not live; one without `until` is.
+    const until = new Date().toISOString();
+    await setFilter(tty, `decision:deny until:${until}`);
+    await tty.waitFor((screen) => screen.includes(`Audit /decision:deny until:${until}`) && screen.includes(`deny   ${requestId}`));
     await setFilter(tty, 'decision:deny');
-    await tty.waitFor((screen) => screen.includes(`deny   ${requestId}`) && !screen.includes('allow '));
+    await tty.waitFor((screen) => screen.includes('Audit (live) /decision:deny') && screen.includes(`deny   ${requestId}`) && !screen.includes('allow '));
     tty.press('enter');
     const screen = await tty.waitFor('✖ denied');
     expect(screen).toContain(`POST /  ${requestId}`);

@@ -8,10 +8,10 @@ describe('console preferences', () => {
   it('keeps only known keys with valid values, dropping anything that looks like a secret', () => {
     const cleaned = cleanPrefs({
       lastZone: { 'http://127.0.0.1:4700': 'zn_01ABC', 'not a url': 'zn_01ABC', 'http://x': 'cs_secret' },
-      audit: { decision: 'deny', app: 'cs_AAAAAAAAAAAAAAAA', request_id: 'req_01', since: '15m', type: 'nope', token: 'eyJhbGciOi' },
+      audit: { decision: 'deny', app: 'cs_AAAAAAAAAAAAAAAA', request_id: 'req_01', since: '15m', until: '2w', type: 'nope', token: 'eyJhbGciOi' },
       client_secret: 'cs_leak',
     });
-    expect(cleaned).toEqual({ lastZone: { 'http://127.0.0.1:4700': 'zn_01ABC' }, audit: { decision: 'deny', request_id: 'req_01', since: '15m' } });
+    expect(cleaned).toEqual({ lastZone: { 'http://127.0.0.1:4700': 'zn_01ABC' }, audit: { decision: 'deny', request_id: 'req_01', since: '15m', until: '2w' } });
     expect(cleanPrefs('garbage')).toEqual({ lastZone: {}, audit: {} });
   });
 

@@ -44,8 +44,8 @@ const FILTER_PATTERNS: Readonly<Record<keyof AuditFilterPrefs, RegExp>> = {
   app: /^[A-Za-z0-9_.:-]{1,100}$/,
   resource: /^[A-Za-z0-9_.:/-]{1,120}$/,
   request_id: /^[\x21-\x7e]{1,128}$/,
-  since: /^([0-9]{1,6}[smhd]|[0-9T:.+Z-]{10,40})$/,
-  until: /^([0-9]{1,6}[smhd]|[0-9T:.+Z-]{10,40})$/,
+  since: /^([0-9]{1,6}[smhdw]|[0-9T:.+Z-]{10,40})$/,
+  until: /^([0-9]{1,6}[smhdw]|[0-9T:.+Z-]{10,40})$/,
 };
 const SECRET_LIKE = /^(cs_|eyJ)/;
 

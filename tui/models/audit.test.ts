@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../core/audit/event.js';
 import { layoutColumns } from './columns.js';
 import { cleanAuditFilters } from '../prefs.js';
-import { auditColumns, auditQuery, callText, createAuditPager, decisionColor, formatAuditFilter, parseAuditFilter, type AuditPage } from './audit.js';
+import { auditColumns, auditQuery, callText, createAuditPager, endsInPast, decisionColor, formatAuditFilter, parseAuditFilter, type AuditPage } from './audit.js';
 
 function event(n: number, extra: Partial<AuditEvent> = {}): AuditEvent {
   return {
@@ -84,6 +84,17 @@ describe('audit rows', () => {
     expect(layoutColumns(auditColumns, 198).every((w) => w > 0)).toBe(true);
     expect(callText(event(1))).toBe('GET /invoices 200');
     expect(callText(event(1, { type: 'token.issued', http: null }))).toBe('token.issued');
+  });
+});
+
+describe('endsInPast', () => {
+  const now = Date.parse('2030-01-01T12:00:00.000Z');
+  it('is true only for an until already past (a list that can take no new event)', () => {
+    expect(endsInPast({}, now)).toBe(false);
+    expect(endsInPast({ until: '5m' }, now)).toBe(true);
+    expect(endsInPast({ until: '2030-01-01T11:00:00Z' }, now)).toBe(true);
+    expect(endsInPast({ until: '2030-01-01T13:00:00Z' }, now)).toBe(false);
+    expect(endsInPast({ until: 'garbage' }, now)).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 import { auditEventTypes, type AuditEvent } from '../../core/audit/event.js';
-import { parseTimeRange } from '../../core/audit/time-range.js';
+import { parseTimePoint, parseTimeRange } from '../../core/audit/time-range.js';
 import { toCaracalError } from '../../core/errors.js';
 import type { AuditFilterPrefs } from '../prefs.js';
 import type { Column } from './columns.js';
@@ -49,6 +49,16 @@ export function parseAuditFilter(line: string): { filters: AuditFilters } | { er
     return { error: toCaracalError(error).message.replace(/--(since|until)\b/g, '$1') };
   }
   return { filters: out };
+}
+
+/** Whether the filters end the list at an `until` that is already past (so nothing new can join it). */
+export function endsInPast(filters: AuditFilters, now: number): boolean {
+  if (filters.until === undefined) return false;
+  try {
+    return Date.parse(parseTimePoint(filters.until, 'until', now)) <= now;
+  } catch {
+    return false;
+  }
 }
 
 /** The filter line that parses back to `filters`. */

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../../core/audit/event.js';
 import { followAuditStream } from '../../core/control/sse.js';
-import { auditColumns, auditQuery, createAuditPager, formatAuditFilter, parseAuditFilter, type AuditFilters, type AuditPage, type AuditPager } from '../models/audit.js';
+import { auditColumns, auditQuery, createAuditPager, endsInPast, formatAuditFilter, parseAuditFilter, type AuditFilters, type AuditPage, type AuditPager } from '../models/audit.js';
 import type { AppContext, View, ViewFactory } from '../view.js';
 import { createTable, type Table } from '../widgets/table.js';
 
@@ -29,6 +29,8 @@ export const auditView: ViewFactory = {
     let generation = 0;
 
     const zone = () => ctx.zone()?.id;
+    // A list that ends at an `until` already past can show nothing new: it is not followed live.
+    const live = () => !endsInPast(filters, Date.now());
     const fetchWindow = () => {
       const mine = generation;
       const current = pager;
@@ -60,7 +62,8 @@ export const auditView: ViewFactory = {
         table.setSource(pagerSource(current));
         ctx.render();
       });
-      startTail(mine);
+      if (live()) startTail(mine);
+      else stream?.abort();
     };
 
     function startTail(mine: number): void {
@@ -112,7 +115,7 @@ export const auditView: ViewFactory = {
     return {
       title: () => {
         const line = formatAuditFilter(filters);
-        return `Audit${paused ? ' (paused)' : ' (live)'}${line === '' ? '' : ` /${line}`}`;
+        return `Audit${!live() ? '' : paused ? ' (paused)' : ' (live)'}${line === '' ? '' : ` /${line}`}`;
       },
       keys: () => [
         {
@@ -129,6 +132,7 @@ export const auditView: ViewFactory = {
           keys: ['p'],
           label: paused ? 'resume' : 'pause',
           help: 'Pause the live tail (new events wait) or resume it (they appear on top).',
+          disabled: () => (live() ? undefined : 'the list ends at "until", which is past: nothing new appears (clear until to follow it live)'),
           run: () => {
             paused = !paused;
             if (!paused && pending.length > 0) {
