@@ -169,6 +169,12 @@ describe('caracal demo-upstream', () => {
     expect(echo).toMatchObject({ method: 'POST', path: '/v1/things', query: { a: '1' }, body: 'hello' });
     expect(JSON.stringify(echo)).not.toContain('secret-value');
     expect((await fetch(`http://127.0.0.1:${port}/status/503`)).status).toBe(503);
+    // status lists it (the stack itself is not running here, so status still fails, for the stack's rows only).
+    const status = await caracal(['status', '--json']);
+    const services = (JSON.parse(status.stdout) as { services: { name: string; ok: boolean; url: string }[] }).services;
+    expect(services.find((s) => s.name === 'demo-upstream')).toEqual({ name: 'demo-upstream', ok: true, url: `http://127.0.0.1:${port}`, detail: 'healthy' });
+    expect(services.filter((s) => s.name !== 'demo-upstream').every((s) => !s.ok)).toBe(true);
+    expect(status.code).not.toBe(0);
     const down = await caracal(['down']);
     expect(down.stderr).toMatch(/demo-upstream \(pid \d+\): stopped/);
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();

@@ -20,7 +20,7 @@ export async function runConsole(cli: CliContext, client: AdminClient): Promise<
     client,
     cli,
     prefs: prefs.prefs,
-    health: async () => (await stackStatus(cli.settings(), 'ready')).services.map((s) => ({ name: s.name, ok: s.ok, detail: s.detail })),
+    health: async () => (await stackStatus(cli.settings(), 'ready')).services.filter((s) => !s.optional).map((s) => ({ name: s.name, ok: s.ok, detail: s.detail })),
   });
   const restore = installRestoreHandlers(app);
   try {

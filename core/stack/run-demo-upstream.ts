@@ -11,7 +11,7 @@ import { untilSignal } from '../service/until-signal.js';
 import { createDemoUpstream } from './demo-upstream.js';
 import { isPortInUse, portInUseError } from './port-in-use.js';
 import { probe } from './probe.js';
-import { isAlive, readRunFile, writeRunFile } from './run-files.js';
+import { DEMO_UPSTREAM, isAlive, readRunFile, writeRunFile } from './run-files.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/caracal.js', import.meta.url));
 
@@ -32,7 +32,7 @@ export async function runDemoUpstream(paths: HomePaths, host: string, port: numb
     });
     return;
   }
-  const existing = readRunFile(paths.run, 'demo-upstream');
+  const existing = readRunFile(paths.run, DEMO_UPSTREAM);
   if (existing !== undefined && isAlive(existing.pid)) {
     process.stderr.write(`demo upstream already running at ${existing.url} (pid ${existing.pid})\n`);
     return;
@@ -52,7 +52,7 @@ export async function runDemoUpstream(paths: HomePaths, host: string, port: numb
     closeSync(fd);
   }
   if (pid === undefined) throw new CaracalError('CRC_SERVICE_UNAVAILABLE', 'could not start the demo upstream');
-  writeRunFile(paths.run, { name: 'demo-upstream', pid, url, host, port, log, started_at: new Date().toISOString() });
+  writeRunFile(paths.run, { name: DEMO_UPSTREAM, pid, url, host, port, log, started_at: new Date().toISOString() });
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) throw new CaracalError('CRC_SERVICE_UNAVAILABLE', `the demo upstream exited at start-up; see ${log}`);

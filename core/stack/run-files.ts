@@ -21,6 +21,9 @@ function asRunFile(value: unknown): RunFile | undefined {
   return { name, pid, url, host, port, log, started_at };
 }
 
+/** The run-file name of a detached demo upstream (`caracal demo-upstream --detach`). */
+export const DEMO_UPSTREAM = 'demo-upstream';
+
 /** The run file of a service. */
 export function runFilePath(runDir: string, name: string): string {
   return join(runDir, `${name}.json`);

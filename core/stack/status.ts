@@ -4,7 +4,7 @@ import type { Settings } from '../config/settings.js';
 import type { Plugin } from '../plugin/types.js';
 import { homePaths } from '../config/paths.js';
 import { probe } from './probe.js';
-import { isAlive, readRunFile } from './run-files.js';
+import { DEMO_UPSTREAM, isAlive, readRunFile } from './run-files.js';
 import { stackServices, type StackService } from './services.js';
 
 /** One row of `caracal status` (DESIGN.md §2: `{name, url, ok, detail}`). */
@@ -16,6 +16,8 @@ export interface ServiceStatus {
   /** The pid from the run file, when `caracal up` started it. */
   readonly pid: number | null;
   readonly log: string | null;
+  /** A helper started from this home (the detached demo upstream): shown, but not part of the stack's health. */
+  readonly optional: boolean;
 }
 
 export interface StackStatus {
@@ -26,27 +28,37 @@ export interface StackStatus {
 /** Per-probe deadline: all probes run at once, so `status` answers within about this long. */
 export const PROBE_TIMEOUT_MS = 1500;
 
-/** Probes every service of the stack (in parallel, each with its own deadline). */
+/**
+ * Probes every service of the stack (in parallel, each with its own deadline), and the demo
+ * upstream when `caracal demo-upstream --detach` started one from this home (`down` stops it too).
+ */
 export async function stackStatus(settings: Settings, mode: 'health' | 'ready'): Promise<StackStatus> {
   const paths = homePaths(settings.home);
-  const services = await Promise.all(stackServices(settings).map((service) => serviceStatus(service, paths.run, mode)));
-  return { mode, services };
+  const demo = readRunFile(paths.run, DEMO_UPSTREAM);
+  const probes = stackServices(settings).map((service) => serviceStatus(service, paths.run, mode));
+  // Any path of the demo upstream answers 200 (it echoes the request).
+  if (demo !== undefined) probes.push(serviceStatus({ name: DEMO_UPSTREAM, host: demo.host, port: demo.port, url: demo.url, healthPath: '/', readyPath: '/' }, paths.run, mode));
+  return { mode, services: await Promise.all(probes) };
 }
 
-async function serviceStatus(service: StackService, runDir: string, mode: 'health' | 'ready'): Promise<ServiceStatus> {
+async function serviceStatus(service: Omit<StackService, 'name'> & { readonly name: string }, runDir: string, mode: 'health' | 'ready'): Promise<ServiceStatus> {
   const run = readRunFile(runDir, service.name);
   // A service started by `up` may listen elsewhere than today's settings say: trust its run file.
   const url = run?.url ?? service.url;
   const log = run?.log ?? null;
   const pid = run?.pid ?? null;
+  const optional = service.name === DEMO_UPSTREAM;
   const result = await probe(`${url}${mode === 'ready' ? service.readyPath : service.healthPath}`, PROBE_TIMEOUT_MS);
-  if (result.ok) return { name: service.name, url, ok: true, detail: mode === 'ready' || result.detail !== 'ok' ? result.detail : 'healthy', pid, log };
+  if (result.ok) {
+    const detail = optional ? (mode === 'ready' ? 'ready' : 'healthy') : mode === 'ready' || result.detail !== 'ok' ? result.detail : 'healthy';
+    return { name: service.name, url, ok: true, detail, pid, log, optional };
+  }
   let detail: string;
   if (run !== undefined && !isAlive(run.pid)) detail = `process ${run.pid} is gone (crashed or killed); see ${run.log}; run caracal up to restart it`;
   else if (result.failure === 'refused') detail = run === undefined ? 'not running (connection refused); start it with caracal up' : `connection refused; see ${run.log}`;
   else if (result.failure !== null) detail = `${result.detail}${log ? `; see ${log}` : ''}`;
   else detail = `${mode === 'ready' ? 'not ready' : 'unhealthy'}: ${result.detail}${log ? `; see ${log}` : ''}`;
-  return { name: service.name, url, ok: false, detail, pid, log };
+  return { name: service.name, url, ok: false, detail, pid, log, optional };
 }
 
 /**
