@@ -267,7 +267,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     if (resource !== undefined) return routed(req, res, ex, target, state, resource);
     if (!hooks.has('route')) return refuseOrRefresh(req, res, ex, target, state, 'resource_unknown');
     hooks.runHook('route', { request: gatewayRequest(req, ex, false), identity: identityOf(verified), resourceId }).then(
-      (route) => (route === undefined ? refuse(req, res, ex, 'resource_unknown') : routed(req, res, ex, target, state, state.routeFromPlugin(route))),
+      (route) => (route === undefined ? refuse(req, res, ex, 'resource_unknown') : routed(req, res, ex, target, state, state.routeFromPlugin(route, verified.claims.zone))),
       () => refuse(req, res, ex, 'provider_unavailable'),
     );
   }

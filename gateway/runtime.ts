@@ -161,8 +161,8 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions): Prom
     },
     resource: (zoneId, resourceId) => snapshot.resources.get(resourceKey(zoneId, resourceId)),
     resourceIds: (zoneId) => [...snapshot.resources.values()].filter((r) => r.zoneId === zoneId).map((r) => r.id),
-    routeFromPlugin(found) {
-      const target = upstreamTarget(found.resourceId, '', found.upstreamUrl, found.providerId);
+    routeFromPlugin(found, zoneId) {
+      const target = upstreamTarget(found.resourceId, zoneId, found.upstreamUrl, found.providerId);
       return target === undefined ? undefined : routeTarget(target, snapshot, outbound);
     },
     matcher: (zoneId) => snapshot.matchers.get(zoneId) ?? inactiveMatcher,
@@ -193,12 +193,13 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions): Prom
 /**
  * Attaches the provider and the outbound rules to a target: resources without a provider, and
  * every resource of an evaluation zone, may reach loopback and private addresses; a resource with
- * a provider in a production zone only those the zone lists (DESIGN.md §3).
+ * a provider in a production zone only those the zone lists (DESIGN.md §3). A provider of another
+ * zone is refused: a zone is a trust boundary, and a `route` plugin may name any provider ID.
  */
-function routeTarget(target: UpstreamTarget, parts: Pick<Snapshot, 'zones' | 'providers'>, outbound: Outbound): RoutedResource {
+export function routeTarget(target: UpstreamTarget, parts: Pick<Snapshot, 'zones' | 'providers'>, outbound: Outbound): RoutedResource {
   const { zones, providers } = parts;
   const entry = target.providerId === null ? undefined : providers.get(target.providerId);
-  const zone = zones.get(entry?.ok === true ? entry.provider.zoneId : target.zoneId);
+  const zone = zones.get(target.zoneId);
   const rule: OutboundRule = target.providerId !== null && zone?.kind === 'production' ? { privateHosts: zone.allowedPrivateHosts } : OPEN_RULE;
   const base = { ...target, dispatcher: outbound.agentFor(rule), fetch: outbound.fetchFor(rule) };
   if (target.providerId === null) return { ...base, provider: null, refusal: null };
@@ -206,6 +207,9 @@ function routeTarget(target: UpstreamTarget, parts: Pick<Snapshot, 'zones' | 'pr
     return { ...base, provider: null, refusal: { reason: 'provider_unavailable', message: `the provider ${target.providerId} of resource ${target.id} does not exist` } };
   }
   if (!entry.ok) return { ...base, provider: null, refusal: { reason: 'provider_unavailable', message: entry.message } };
+  if (entry.provider.zoneId !== target.zoneId) {
+    return { ...base, provider: null, refusal: { reason: 'provider_unavailable', message: `the provider ${entry.provider.name} of resource ${target.id} belongs to another zone` } };
+  }
   const allowed = allowedHostsOf(entry.provider.config);
   const url = new URL(target.upstreamUrl);
   if (!isHostAllowed(allowed, url)) {

@@ -49,8 +49,8 @@ export interface GatewayState {
   resource(zoneId: string, resourceId: string): RoutedResource | undefined;
   /** The IDs of a zone's resources; a scan, so only for "did you mean" on a refusal (never on the allowed path). */
   resourceIds(zoneId: string): string[];
-  /** Turns a plugin's route into a forwardable one (undefined when its URL is unusable). */
-  routeFromPlugin(route: Route): RoutedResource | undefined;
+  /** Turns a plugin's route, in the token's zone, into a forwardable one (undefined when its URL is unusable). */
+  routeFromPlugin(route: Route, zoneId: string): RoutedResource | undefined;
   /** The zone's compiled active policy set (denies everything when none is active). */
   matcher(zoneId: string): PolicyMatcher;
 }
