@@ -98,6 +98,13 @@ describe.each([
 
     await viaPalette(tty, 'zones', all(seeded.zoneName, seeded.zoneId, 'evaluation'));
     await viaPalette(tty, 'apps', all('agent', seeded.appId, 'active'));
+    // What an action says stays on the status line after the list reloads (it used to give way to "loading…").
+    tty.press('d');
+    await tty.waitFor('Disable agent?');
+    tty.press('y');
+    await tty.waitFor(all('agent is disabled', 'disabled  '));
+    tty.press('d');
+    await tty.waitFor((s) => s.includes('agent is enabled') && s.includes('active'));
     await viaPalette(tty, 'resources', all('resource://billing-api', 'billing:read', 'http://127.0.0.1:'));
     await viaPalette(tty, 'providers', all('no provider in this zone'));
     await viaPalette(tty, 'policies', all(seeded.policyName));

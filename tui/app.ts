@@ -82,6 +82,8 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
   let tasks = 0;
   let spinnerFrame = 0;
   let statusText = '';
+  /** The status texts of running tasks (with how many run under each), which are never restored. */
+  const taskLabels = new Map<string, number>();
   let finished = false;
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
@@ -209,16 +211,23 @@ export function createConsoleApp(options: ConsoleAppOptions): ConsoleApp {
 
   async function task<T>(label: string, work: () => Promise<T>): Promise<T | undefined> {
     tasks++;
-    setStatus(esc(`${label}…`));
+    const text = esc(`${label}…`);
+    // A message shown just before (e.g. "agent created", then the list reloads) comes back afterwards.
+    const before = taskLabels.has(statusText) ? '' : statusText;
+    taskLabels.set(text, (taskLabels.get(text) ?? 0) + 1);
+    setStatus(text);
     try {
       const result = await work();
-      if (statusText === esc(`${label}…`)) setStatus('');
+      if (statusText === text) setStatus(before);
       return result;
     } catch (error) {
       statusLine.error(error);
       return undefined;
     } finally {
       tasks--;
+      const left = (taskLabels.get(text) ?? 1) - 1;
+      if (left === 0) taskLabels.delete(text);
+      else taskLabels.set(text, left);
       render();
     }
   }
