@@ -46,7 +46,7 @@ describe('routeTarget', () => {
   it('refuses a provider of another zone, without attaching it', () => {
     const routed = route('zn_a', 'prv_b');
     expect(routed.provider).toBeNull();
-    expect(routed.refusal).toEqual({ reason: 'provider_unavailable', message: 'the provider key-zn_b of resource resource://api belongs to another zone' });
+    expect(routed.refusal).toEqual({ reason: 'provider_unavailable', message: 'the route to resource://api names a provider outside this zone' });
   });
 
   it('refuses a provider that does not exist', () => {

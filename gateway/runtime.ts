@@ -208,7 +208,8 @@ export function routeTarget(target: UpstreamTarget, parts: Pick<Snapshot, 'zones
   }
   if (!entry.ok) return { ...base, provider: null, refusal: { reason: 'provider_unavailable', message: entry.message } };
   if (entry.provider.zoneId !== target.zoneId) {
-    return { ...base, provider: null, refusal: { reason: 'provider_unavailable', message: `the provider ${entry.provider.name} of resource ${target.id} belongs to another zone` } };
+    // The caller learns only that the route is unusable, nothing about the other zone's provider.
+    return { ...base, provider: null, refusal: { reason: 'provider_unavailable', message: `the route to ${target.id} names a provider outside this zone` } };
   }
   const allowed = allowedHostsOf(entry.provider.config);
   const url = new URL(target.upstreamUrl);

@@ -58,8 +58,8 @@ describe('caracal up, status, down, purge', () => {
     const json = JSON.parse(status.stdout) as { mode: string; services: { name: string; url: string; ok: boolean; detail: string }[] };
     expect(json.mode).toBe('ready');
     expect(json.services).toEqual([
-      { name: 'control', url: `http://127.0.0.1:${ports.control}`, ok: true, detail: 'ready' },
-      { name: 'gateway', url: `http://127.0.0.1:${ports.gateway}`, ok: true, detail: 'ready' },
+      { name: 'control', url: `http://127.0.0.1:${ports.control}`, ok: true, detail: 'ready', optional: false },
+      { name: 'gateway', url: `http://127.0.0.1:${ports.gateway}`, ok: true, detail: 'ready', optional: false },
     ]);
   });
 
@@ -172,7 +172,7 @@ describe('caracal demo-upstream', () => {
     // status lists it (the stack itself is not running here, so status still fails, for the stack's rows only).
     const status = await caracal(['status', '--json']);
     const services = (JSON.parse(status.stdout) as { services: { name: string; ok: boolean; url: string }[] }).services;
-    expect(services.find((s) => s.name === 'demo-upstream')).toEqual({ name: 'demo-upstream', ok: true, url: `http://127.0.0.1:${port}`, detail: 'healthy' });
+    expect(services.find((s) => s.name === 'demo-upstream')).toEqual({ name: 'demo-upstream', ok: true, url: `http://127.0.0.1:${port}`, detail: 'healthy', optional: true });
     expect(services.filter((s) => s.name !== 'demo-upstream').every((s) => !s.ok)).toBe(true);
     expect(status.code).not.toBe(0);
     const down = await caracal(['down']);

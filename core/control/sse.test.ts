@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CaracalError } from '../errors.js';
 import { followAuditStream, sseBatches, takeSseMessages } from './sse.js';
 
 describe('server-sent events', () => {
@@ -36,13 +37,13 @@ describe('followAuditStream', () => {
 
   const event = (id: string) => `event: audit\ndata: ${JSON.stringify({ id, request_id: `req_${id}` })}\n\n`;
 
-  /** A real SSE server on loopback whose n-th connection is answered by `answers[n]`; records each request's headers. */
-  async function serve(answers: ((res: ServerResponse) => void)[]): Promise<{ url: string; requests: IncomingHttpHeaders[] }> {
+  /** A real SSE server on loopback whose n-th connection is answered by `answers[n]` (a status alone, or a stream); records each request's headers. */
+  async function serve(answers: (((res: ServerResponse) => void) | number)[]): Promise<{ url: string; requests: IncomingHttpHeaders[] }> {
     const requests: IncomingHttpHeaders[] = [];
     const server = createServer((req, res) => {
       requests.push(req.headers);
       const answer = answers[requests.length - 1];
-      if (answer === undefined) return void res.writeHead(503).end();
+      if (answer === undefined || typeof answer === 'number') return void res.writeHead(answer ?? 503).end();
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       answer(res);
     });
@@ -79,6 +80,38 @@ describe('followAuditStream', () => {
     expect(requests.map((h) => h['last-event-id'])).toEqual([undefined, '11']);
     expect(drops).toHaveLength(1);
     expect(resumed).toBe(1);
+  });
+
+  /** Opens like the admin client: a non-2xx answer is a CaracalError of that status. */
+  const opener = (url: string, signal?: AbortSignal) => async (lastEventId: string | undefined) => {
+    const response = await fetch(url, { headers: lastEventId === undefined ? {} : { 'last-event-id': lastEventId }, ...(signal ? { signal } : {}) });
+    if (response.status === 503) throw new CaracalError('CRC_SERVICE_UNAVAILABLE', 'control plane restarting');
+    if (response.status === 404) throw new CaracalError('CRC_NOT_FOUND', 'zone deleted');
+    return response;
+  };
+
+  it('reports an outage once, however many reconnects fail, then resumes', async () => {
+    const { url } = await serve([(res) => res.write(`id: 1\n\n${event('a')}`, () => res.destroy()), 503, 503, 503, (res) => res.write(`id: 1\n\n${event('b')}`)]);
+    const controller = new AbortController();
+    let drops = 0;
+    let resumes = 0;
+    const seen: string[] = [];
+    for await (const batch of followAuditStream(opener(url, controller.signal), { signal: controller.signal, retryMs: 10, onDrop: () => drops++, onResume: () => resumes++ })) {
+      seen.push(...batch.map((e) => e.id));
+      if (seen.includes('b')) controller.abort();
+    }
+    expect(seen).toEqual(['a', 'b']);
+    expect([drops, resumes]).toEqual([1, 1]);
+  });
+
+  it('stops with the error when a reconnect is refused (a 4xx will not get better)', async () => {
+    const { url } = await serve([(res) => res.write(`id: 1\n\n${event('a')}`, () => res.destroy()), 404]);
+    const seen: string[] = [];
+    const follow = async () => {
+      for await (const batch of followAuditStream(opener(url), { retryMs: 10 })) seen.push(...batch.map((e) => e.id));
+    };
+    await expect(follow()).rejects.toMatchObject({ code: 'CRC_NOT_FOUND' });
+    expect(seen).toEqual(['a']);
   });
 
   it('throws when the first connection fails: there is nothing to follow yet', async () => {

@@ -3,6 +3,7 @@
  * console's live Audit view.
  */
 import type { AuditEvent } from '../audit/event.js';
+import { CaracalError } from '../errors.js';
 
 /** One complete message: its `id:` (when it set one) and its `data:` lines joined ('' when none). */
 export interface SseMessage {
@@ -48,7 +49,7 @@ export interface FollowOptions {
   readonly signal?: AbortSignal;
   /** Wait before reconnecting after the stream dropped (default 1,000 ms). */
   readonly retryMs?: number;
-  /** Called when an established stream drops, before waiting to reconnect. */
+  /** Called once when an established stream drops (not again for each failed retry). */
   onDrop?(error: unknown): void;
   /** Called when a stream opens again after a drop. */
   onResume?(): void;
@@ -58,8 +59,9 @@ export interface FollowOptions {
  * Follows the audit stream across drops (a control plane restarted, a proxy timing out): `open`
  * opens it, with the `Last-Event-ID` to resume from once the server has sent one. Events are
  * yielded in the ledger's order, none lost and none twice: those the server sends again after the
- * last id are skipped. The first connection's failure is thrown (nothing is running to follow);
- * later ones are retried until `signal` aborts.
+ * last id are skipped. The first connection's failure is thrown (nothing is running to follow), and
+ * so is a refusal (a 4xx: the token, or a zone deleted meanwhile); an unreachable or failing
+ * service is retried every `retryMs` until `signal` aborts, with one `onDrop` per outage.
  */
 export async function* followAuditStream(
   open: (lastEventId: string | undefined) => Promise<Response>,
@@ -70,13 +72,19 @@ export async function* followAuditStream(
   // Events received after the last id: a resumed stream sends them again.
   let sinceId = new Set<string>();
   let connected = false;
+  let down = false;
   // A function: the signal aborts while this generator waits, which narrowing cannot see.
   const aborted = () => signal?.aborted === true;
+  const dropped = (error: unknown) => {
+    if (!down) options.onDrop?.(error);
+    down = true;
+  };
   while (!aborted()) {
     try {
       const response = await open(lastId);
-      if (connected) options.onResume?.();
+      if (down) options.onResume?.();
       connected = true;
+      down = false;
       for await (const batch of sseBatches(response.body as ReadableStream<Uint8Array>)) {
         const events: AuditEvent[] = [];
         for (const message of batch) {
@@ -94,14 +102,19 @@ export async function* followAuditStream(
         if (events.length > 0) yield events;
       }
       if (aborted()) return;
-      options.onDrop?.(new Error('the control plane closed the stream'));
+      dropped(new Error('the control plane closed the stream'));
     } catch (error) {
       if (aborted()) return;
-      if (!connected) throw error;
-      options.onDrop?.(error);
+      if (!connected || !retryable(error)) throw error;
+      dropped(error);
     }
     await pause(retryMs, signal);
   }
+}
+
+/** Whether a failed (re)connection may succeed later: the service is down or failing, not refusing. */
+function retryable(error: unknown): boolean {
+  return !(error instanceof CaracalError) || error.status >= 500;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

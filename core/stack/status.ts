@@ -54,7 +54,8 @@ async function serviceStatus(service: Omit<StackService, 'name'> & { readonly na
     return { name: service.name, url, ok: true, detail, pid, log, optional };
   }
   let detail: string;
-  if (run !== undefined && !isAlive(run.pid)) detail = `process ${run.pid} is gone (crashed or killed); see ${run.log}; run caracal up to restart it`;
+  const restart = optional ? 'caracal demo-upstream --detach' : 'caracal up';
+  if (run !== undefined && !isAlive(run.pid)) detail = `process ${run.pid} is gone (crashed or killed); see ${run.log}; run ${restart} to restart it`;
   else if (result.failure === 'refused') detail = run === undefined ? 'not running (connection refused); start it with caracal up' : `connection refused; see ${run.log}`;
   else if (result.failure !== null) detail = `${result.detail}${log ? `; see ${log}` : ''}`;
   else detail = `${mode === 'ready' ? 'not ready' : 'unhealthy'}: ${result.detail}${log ? `; see ${log}` : ''}`;

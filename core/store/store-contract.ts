@@ -585,6 +585,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.readAuditChain(z.id)).toEqual([]);
         // `global` is the zone-less chain's key, not a zone: recording it as one is refused.
         await expect(store.appendAudit([{ ...event(null), zone: 'global' }])).rejects.toMatchObject({ code: 'CRC_VALIDATION' });
+        // Every field an event is read back with must be there (a row that cannot be read would stop every reader).
+        for (const bad of [{ reason: undefined }, { token: { jti: 'tok_1' } }, { http: { method: 'GET' } }]) {
+          await expect(store.appendAudit([{ ...event(z.id), ...bad } as unknown as AuditEventInput])).rejects.toMatchObject({ code: 'CRC_VALIDATION' });
+        }
         expect(await store.readAuditChain('global')).toEqual([]);
       });
 

@@ -133,6 +133,14 @@ describe('audit pager', () => {
     expect(pager.count()).toBe(400);
   });
 
+  it('knows no more rows when the first page failed to load (so no endless "loading…" row)', async () => {
+    const pager = createAuditPager(() => Promise.reject(new Error('control plane down')), { pageSize: 200 });
+    expect(pager.more()).toBe(true);
+    await expect(pager.ensure(0, 20)).rejects.toThrow('control plane down');
+    expect(pager.more()).toBe(false);
+    expect(pager.count()).toBe(0);
+  });
+
   it('puts live events on top, newest first, once each', async () => {
     const pager = createAuditPager(source(3).fetchPage, { pageSize: 200 });
     await pager.ensure(0, 10);

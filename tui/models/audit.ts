@@ -134,6 +134,7 @@ export function createAuditPager(fetchPage: (cursor: string | undefined) => Prom
   const slots: PageSlot[] = [];
   let live: AuditEvent[] = [];
   const inFlight = new Map<number, Promise<void>>();
+  let firstFailed = false;
 
   const pagedCount = () => slots.reduce((sum, s) => sum + s.size, 0);
   const locate = (index: number): { slot: number; at: number } | undefined => {
@@ -166,6 +167,10 @@ export function createAuditPager(fetchPage: (cursor: string | undefined) => Prom
           if (Math.abs(i - slot) > keep / 2 && s.items !== undefined) s.items = undefined;
         }
       })
+      .catch((error: unknown) => {
+        if (slot === 0) firstFailed = true;
+        throw error;
+      })
       .finally(() => inFlight.delete(slot));
     inFlight.set(slot, work);
     return work;
@@ -173,7 +178,8 @@ export function createAuditPager(fetchPage: (cursor: string | undefined) => Prom
 
   return {
     count: () => live.length + pagedCount(),
-    more: () => slots.length === 0 || (slots.at(-1) as PageSlot).next !== null,
+    // Before the first page: more, unless loading it failed (then nothing is known to come).
+    more: () => (slots.length === 0 ? !firstFailed : (slots.at(-1) as PageSlot).next !== null),
     row(index) {
       if (index < live.length) return live[index];
       const where = locate(index);

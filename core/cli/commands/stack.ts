@@ -45,12 +45,12 @@ export const stackCommands: readonly CommandContribution[] = [
         .command('status')
         .description('show whether each service is healthy (or ready, with --ready); exit 0 only when the stack\'s are (a detached demo upstream is shown too)')
         .option('--ready', 'probe readiness (/readyz) instead of liveness (/healthz)')
-        .option('--json', 'print {"mode","services":[{"name","url","ok","detail"}]}')
+        .option('--json', 'print {"mode","services":[{"name","url","ok","detail","optional"}]}')
         .action(async (opts: { ready?: boolean; json?: boolean }) => {
           const { stackStatus, pluginFailures, tableDetail } = await import('../../stack/status.js');
           const [status, plugins] = await Promise.all([stackStatus(cli.settings(), opts.ready ? 'ready' : 'health'), pluginFailures(cli.settings().home, cli.builtins)]);
           if (opts.json) {
-            printJson({ mode: status.mode, services: status.services.map(({ name, url, ok, detail }) => ({ name, url, ok, detail })), plugin_failures: plugins });
+            printJson({ mode: status.mode, services: status.services.map(({ name, url, ok, detail, optional }) => ({ name, url, ok, detail, optional })), plugin_failures: plugins });
           } else {
             const paint = painter(canColor());
             const rows = status.services.map((s) => [s.name, s.url, s.ok ? paint('green', status.mode === 'ready' ? 'ready' : 'healthy') : paint('red', 'down'), tableDetail(s, status.mode)]);

@@ -127,6 +127,9 @@ export function auditRoutes(app: FastifyInstance, ctx: ControlContext): void {
   app.get('/v1/audit/sinks', () => ({ sinks: ctx.auditSinks?.() ?? [] }));
 }
 
+/** Events per read of a live tail (it reads again at once while batches come full). */
+const TAIL_BATCH = 500;
+
 /** Resolves the filters of a list or stream query into a store query (zone names, bare slugs, relative times). */
 async function toQuery(ctx: ControlContext, q: z.infer<typeof auditFilters>): Promise<AuditQuery> {
   const now = Date.now();
@@ -243,23 +246,28 @@ async function streamAudit(ctx: ControlContext, request: FastifyRequest, reply: 
   // The position to resume from, before any event: a client whose stream drops before the first
   // event still resumes without a gap.
   res.write(`id: ${position}\n\n`);
-  let closed = false;
-  res.on('close', () => (closed = true));
+  const closed = () => res.closed || res.destroyed;
   let quietSince = Date.now();
-  while (!closed) {
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
-    if (closed) break;
+  let full = false;
+  while (!closed()) {
+    // A full batch means more is waiting: read on at once, so a tail keeps up with a busy Gateway.
+    if (!full) await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+    if (closed()) break;
     let tail: AuditTail;
     try {
-      tail = await ctx.store.readAuditAfter(query, position);
+      tail = await ctx.store.readAuditAfter(query, position, TAIL_BATCH);
     } catch (error) {
       request.log.error({ err: error }, 'audit stream: reading the ledger failed');
+      full = false;
       continue;
     }
+    full = tail.events.length === TAIL_BATCH;
     const fresh = tail.events.filter((event) => !backlogIds.has(event.id));
     backlogIds = new Set();
     fresh.forEach((event, i) => send(reply, event, i === fresh.length - 1 ? tail.position : undefined));
     position = tail.position;
+    // A slow reader: wait until what was written has gone out before reading more.
+    if (res.writableNeedDrain) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
     if (fresh.length > 0) {
       quietSince = Date.now();
     } else if (Date.now() - quietSince > 15_000) {

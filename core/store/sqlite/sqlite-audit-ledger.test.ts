@@ -54,13 +54,15 @@ describe('the SQLite ledger walks one index range, in list order, for every filt
     ['a zone and a decision', { zone: 'zn_a', decision: 'deny' }, 'audit_events_chain_at'],
     ['an app in a zone, since', { zone: 'zn_a', app: 'app_1', type: 'gateway.request', since }, 'audit_events_app_at'],
     ['a resource and a decision', { resource: 'resource://r', decision: 'error' }, 'audit_events_resource_at'],
-    ['a token issuance (jti and a type)', { jti: 'tok_1', type: 'token.issued' }, 'audit_events_jti_at'],
+    ['a token issuance (jti and its type)', { jti: 'tok_1', type: 'token.issued' }, 'audit_events_issuance'],
+    ['a token\'s calls', { jti: 'tok_1', type: 'gateway.request' }, 'audit_events_jti_at'],
     ['a rare type', { type: 'admin.change', since }, 'audit_events_type_at'],
     ['a request ID', { requestId: 'req_1', zone: 'zn_a' }, 'audit_events_request_id'],
   ])('%s', (_name, query, index) => {
     const plan = planOf(() => ledger.query(query));
     expect(plan).toContain(`USING INDEX ${index}`);
-    if (query.requestId === undefined) expect(plan).not.toContain('TEMP B-TREE');
+    // A request's or a token issuance's few events are sorted; every other range is read in order.
+    if (query.requestId === undefined && query.type !== 'token.issued') expect(plan).not.toContain('TEMP B-TREE');
   });
 
   it('merges the zones for a list without a zone or an indexed filter, each by its (chain, at) range', () => {

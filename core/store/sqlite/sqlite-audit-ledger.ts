@@ -153,8 +153,10 @@ export class SqliteAuditLedger {
     const limit = pageLimit(query.limit);
     const byChain = lead === undefined;
     if (byChain) where.push('chain = ?');
+    // Both jti indexes fit a token's issuance; SQLite cannot tell which holds fewer rows.
+    const from = lead === 'issuance' ? 'audit_events INDEXED BY audit_events_issuance' : 'audit_events';
     const statement = this.#statement(
-      `SELECT * FROM audit_events${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, n DESC LIMIT ?`,
+      `SELECT * FROM ${from}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, n DESC LIMIT ?`,
     );
     let rows: AuditRow[];
     if (byChain) {
@@ -208,8 +210,8 @@ export class SqliteAuditLedger {
   }
 }
 
-/** The filters that have an index of their own, most selective first. */
-type IndexedFilter = 'requestId' | 'jti' | 'app' | 'resource' | 'type' | 'zone';
+/** The filters that have an index of their own, most selective first ('issuance': a jti's `token.issued` events). */
+type IndexedFilter = 'requestId' | 'issuance' | 'jti' | 'app' | 'resource' | 'type' | 'zone';
 
 /**
  * The filter whose index a list walks: the most selective one given. SQLite, without statistics,
@@ -218,7 +220,7 @@ type IndexedFilter = 'requestId' | 'jti' | 'app' | 'resource' | 'type' | 'zone';
  */
 function leadingFilter(query: AuditQuery): IndexedFilter | undefined {
   if (query.requestId !== undefined) return 'requestId';
-  if (query.jti !== undefined) return 'jti';
+  if (query.jti !== undefined) return query.type === 'token.issued' ? 'issuance' : 'jti';
   if (query.app !== undefined) return 'app';
   if (query.resource !== undefined) return 'resource';
   if (query.type !== undefined && query.type !== 'gateway.request') return 'type';
@@ -238,13 +240,14 @@ function filters(query: AuditQuery, lead: IndexedFilter | undefined): { where: s
   // A zone filter selects the zone's chain; `global` thus selects the zone-less events.
   if (query.zone !== undefined) filter('zone', 'chain = ?', query.zone);
   if (query.type !== undefined) filter('type', 'type = ?', query.type);
-  // Restates the partial type index's condition, so SQLite knows the index holds these rows.
+  // Restate the partial indexes' conditions, so SQLite knows the index holds these rows.
   if (lead === 'type') where.push(`type <> 'gateway.request'`);
+  if (lead === 'issuance') where.push(`type = 'token.issued'`);
   if (query.decision !== undefined) filter(null, 'decision = ?', query.decision);
   if (query.app !== undefined) filter('app', 'app = ?', query.app);
   if (query.resource !== undefined) filter('resource', 'resource = ?', query.resource);
   if (query.requestId !== undefined) filter('requestId', 'request_id = ?', query.requestId);
-  if (query.jti !== undefined) filter('jti', 'token_jti = ?', query.jti);
+  if (query.jti !== undefined) filter(lead === 'issuance' ? 'issuance' : 'jti', 'token_jti = ?', query.jti);
   // [since, until): inclusive start, exclusive end, so consecutive windows never overlap.
   if (query.since !== undefined) filter(null, 'at >= ?', isoTime(query.since, 'since'));
   if (query.until !== undefined) filter(null, 'at < ?', isoTime(query.until, 'until'));
@@ -277,6 +280,15 @@ function checkInput(input: AuditEventInput): void {
   }
   if (input.scopes !== undefined && !input.scopes.every((scope) => typeof scope === 'string')) {
     throw new CaracalError('CRC_VALIDATION', 'An audit event\'s scopes must be strings.');
+  }
+  // The row's JSON body is written by hand: a field missing here would be stored unreadable.
+  const { reason, token, http } = input;
+  if (typeof reason !== 'string') throw new CaracalError('CRC_VALIDATION', 'An audit event needs a reason (a string).');
+  if (token != null && (typeof token.jti !== 'string' || !Number.isFinite(token.exp))) {
+    throw new CaracalError('CRC_VALIDATION', 'An audit event\'s token needs a jti (a string) and an exp (a number).');
+  }
+  if (http != null && (typeof http.method !== 'string' || typeof http.path !== 'string')) {
+    throw new CaracalError('CRC_VALIDATION', 'An audit event\'s http needs a method and a path (strings).');
   }
 }
 
