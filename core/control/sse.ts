@@ -2,6 +2,7 @@
  * Reading server-sent events (`GET /v1/audit/stream`), shared by `caracal audit tail` and the
  * console's live Audit view.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AuditEvent } from '../audit/event.js';
 import { CaracalError } from '../errors.js';
 
@@ -108,24 +109,12 @@ export async function* followAuditStream(
       if (!connected || !retryable(error)) throw error;
       dropped(error);
     }
-    await pause(retryMs, signal);
+    // Cut short by an abort (which the loop then sees).
+    await delay(retryMs, undefined, signal === undefined ? {} : { signal }).catch(() => undefined);
   }
 }
 
 /** Whether a failed (re)connection may succeed later: the service is down or failing, not refusing. */
 function retryable(error: unknown): boolean {
   return !(error instanceof CaracalError) || error.status >= 500;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -665,19 +665,19 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
             { ...event(zoneA), request_id: 'req_t3' },
           ]);
           const head = await store.auditPosition();
-          const all = await store.readAuditAfter({}, start);
+          const all = await store.readAuditAfter({}, start, 500);
           expect(all.events.map((e) => e.request_id)).toEqual(['req_t1', 'req_t2', 'req_t3']);
           expect(all.position).toBe(head);
-          expect(await store.readAuditAfter({}, head)).toEqual({ events: [], position: head });
+          expect(await store.readAuditAfter({}, head, 500)).toEqual({ events: [], position: head });
           // A position past the head comes from another ledger (purged and created again): it restarts at this head.
-          expect(await store.readAuditAfter({}, head + 1000)).toEqual({ events: [], position: head });
-          const inZone = await store.readAuditAfter({ zone: zoneA }, start);
+          expect(await store.readAuditAfter({}, head + 1000, 500)).toEqual({ events: [], position: head });
+          const inZone = await store.readAuditAfter({ zone: zoneA }, start, 500);
           expect(inZone).toMatchObject({ events: [{ request_id: 'req_t1' }, { request_id: 'req_t3' }], position: head });
-          expect(await store.readAuditAfter({ app: 'app_nobody' }, start)).toEqual({ events: [], position: head });
+          expect(await store.readAuditAfter({ app: 'app_nobody' }, start, 500)).toEqual({ events: [], position: head });
           const first = await store.readAuditAfter({}, start, 2);
           expect(first.events.map((e) => e.request_id)).toEqual(['req_t1', 'req_t2']);
           expect((await store.readAuditAfter({}, first.position, 2)).events.map((e) => e.request_id)).toEqual(['req_t3']);
-          await expect(store.readAuditAfter({}, -1)).rejects.toMatchObject({ code: 'CRC_VALIDATION' });
+          await expect(store.readAuditAfter({}, -1, 500)).rejects.toMatchObject({ code: 'CRC_VALIDATION' });
         });
       });
     });

@@ -121,10 +121,10 @@ export interface Store {
   auditPosition(): Promise<number>;
   /**
    * Events matching `query`'s filters (not its cursor) appended after `position`, in append order,
-   * at most `limit` (default 500), and the position to read from next. Live tails follow the
+   * at most `limit`, and the position to read from next. Live tails follow the
    * ledger with it: append order is exact where clocks of several writers are not.
    */
-  readAuditAfter(query: AuditQuery, position: number, limit?: number): Promise<AuditTail>;
+  readAuditAfter(query: AuditQuery, position: number, limit: number): Promise<AuditTail>;
   /** A zone chain's events in seq order (for verification and export). */
   readAuditChain(chain: string, fromSeq?: number, limit?: number): Promise<readonly AuditEvent[]>;
   /** The chain keys present (zone IDs, and `global`). */

@@ -38,8 +38,6 @@ import { SqliteTokenState } from './sqlite-token-state.js';
 import { SqliteWatcher } from './sqlite-watcher.js';
 import { SqliteZoneObjects } from './sqlite-zone-objects.js';
 
-/** Events per `readAuditAfter` call when the caller names no limit. */
-const TAIL_PAGE = 500;
 
 /**
  * The embedded Store (DESIGN.md §3): one SQLite file in WAL mode, shared safely by the control
@@ -162,7 +160,7 @@ export class SqliteStore implements Store {
     return this.#db.run(() => this.#ledger.position());
   }
 
-  readAuditAfter(query: AuditQuery, position: number, limit = TAIL_PAGE): Promise<AuditTail> {
+  readAuditAfter(query: AuditQuery, position: number, limit: number): Promise<AuditTail> {
     return this.#db.run(() => this.#ledger.readAfter(query, position, limit));
   }
 
