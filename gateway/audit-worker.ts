@@ -1,6 +1,7 @@
 /**
- * The Gateway's audit writer, on its own thread: hashing the chain and SQLite commits (and their
- * WAL checkpoints, ~10 ms stalls) stay off the event loop that serves requests (DESIGN.md §13).
+ * The Gateway's audit writer, on its own thread: hashing the chain and SQLite commits stay off the
+ * event loop that serves requests (DESIGN.md §13), and WAL checkpoints (~10 ms stalls) run on a
+ * thread of their own (core/store/sqlite/wal-checkpointer.ts).
  * Messages in: `{type:'events', events}` and `{type:'close'}`. Messages out: `{type:'stats', …}`
  * every 500 ms and `{type:'closed', stats}` once everything is stored.
  */
@@ -14,6 +15,9 @@ import { loadSettings } from '../core/config/settings.js';
 export interface AuditWorkerData {
   readonly home: string;
   readonly databaseUrl: string;
+  /** The group commit (audit-channel.ts AUDIT_WRITER_BATCH). */
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
 }
 
 export type AuditWorkerMessage = { readonly type: 'events'; readonly events: readonly AuditEventInput[] } | { readonly type: 'close' };
@@ -21,7 +25,7 @@ export type AuditWorkerMessage = { readonly type: 'events'; readonly events: rea
 const port = parentPort;
 if (port === null) throw new Error('audit-worker.js runs as a worker thread');
 const data = workerData as AuditWorkerData;
-const store = await openStore({ home: data.home, ...(data.databaseUrl ? { databaseUrl: data.databaseUrl } : {}) });
+const store = await openStore({ home: data.home, backgroundCheckpoints: true, ...(data.databaseUrl ? { databaseUrl: data.databaseUrl } : {}) });
 const errors: string[] = [];
 // The ledger with signed checkpoints, and the sinks <home>/config.toml configures (docs/audit.md).
 const audit = await openAuditParts({
@@ -32,13 +36,11 @@ const audit = await openAuditParts({
     if (errors.length < 20) errors.push(error.message);
   },
 });
-// Group commit: one transaction per 50 ms (or 2,000 events) rather than per 5 ms, because each
-// commit has a fixed cost (chain heads, WAL frame) that dominated at a few events per batch.
 const log = createAuditLog({
   recorder: audit.recorder,
   sinks: audit.sinks,
-  flushIntervalMs: 50,
-  batchSize: 2000,
+  flushIntervalMs: data.flushIntervalMs,
+  batchSize: data.batchSize,
   onError: (error) => {
     if (errors.length < 20) errors.push(error.message);
   },

@@ -32,6 +32,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Transform, type Readable } from 'node:stream';
 import type { AuditEventInput, Decision } from '../core/audit/event.js';
+import { isoNow } from '../core/audit/stamp.js';
 import { requestIdFor } from '../core/domain/request-id.js';
 import { isResourceId, normalizeResourceId } from '../core/domain/ids.js';
 import type { HookDriver } from '../core/plugin/hook-driver.js';
@@ -154,6 +155,8 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const token = ex.token ?? ex.refused?.token ?? null;
     const event: AuditEventInput = {
       type: 'gateway.request',
+      // Stamped here, with the answer (the audit thread stores it a few milliseconds later).
+      at: isoNow(),
       zone: token?.claims.zone ?? null,
       request_id: ex.requestId,
       app: token?.claims.sub ?? null,

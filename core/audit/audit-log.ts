@@ -1,6 +1,7 @@
 import { CaracalError, isCaracalError } from '../errors.js';
 import type { AuditEvent, AuditEventInput } from './event.js';
 import { redact } from './redact.js';
+import { isoNow } from './stamp.js';
 import type { AuditRecorder, AuditSink } from './sink.js';
 
 /** What an `onError` report is about. */
@@ -477,19 +478,6 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<{ done: true;
   } finally {
     clearTimeout(timeout);
   }
-}
-
-let stampMs = Number.NaN;
-let stamp = '';
-
-/** The current time in ISO-8601, formatted once per millisecond (appends come in bursts). */
-function isoNow(): string {
-  const ms = Date.now();
-  if (ms !== stampMs) {
-    stampMs = ms;
-    stamp = new Date(ms).toISOString();
-  }
-  return stamp;
 }
 
 function sleep(ms: number): Promise<void> {

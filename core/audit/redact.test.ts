@@ -105,6 +105,17 @@ describe('redact', () => {
     expect(redact(clean)).toBe(clean);
   });
 
+  it('masks a secret in any one free-text field, and nothing for a look-alike spread over two', () => {
+    for (const field of ['request_id', 'app', 'resource', 'reason'] as const) {
+      expect(redact(input({ [field]: `x ${JWT}` }))[field]).toBe(`x ${REDACTED}`);
+    }
+    expect(redact(input({ scopes: ['read', CLIENT_SECRET] })).scopes).toEqual(['read', REDACTED]);
+    expect(redact(input({ http: { method: 'GET', path: `/v1/${JWT}`, status: 200, upstream_status: 200, latency_ms: 1 } })).http?.path).toBe(`/v1/${REDACTED}`);
+    // "bearer" ending one field and a long word starting the next match only when joined.
+    const spread = input({ reason: 'missing bearer', http: { method: 'GET', path: 'abcdefghijkl', status: 200, upstream_status: 200, latency_ms: 1 }, scopes: ['bearer', 'abcdefghijkl'] });
+    expect(redact(spread)).toBe(spread);
+  });
+
   it('never mutates its input', () => {
     const detail = { password: 'p', nested: { token: 't' } };
     const original = input({ detail, scopes: [CLIENT_SECRET] });

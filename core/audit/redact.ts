@@ -38,6 +38,7 @@ export function redactString(value: string): string {
  * common case allocates nothing.
  */
 export function redact(input: AuditEventInput): AuditEventInput {
+  if (!mayHoldSecrets(input)) return input;
   let out: { -readonly [K in keyof AuditEventInput]: AuditEventInput[K] } | undefined;
   const set = <K extends keyof AuditEventInput>(key: K, value: AuditEventInput[K]): void => {
     out ??= { ...input };
@@ -66,6 +67,22 @@ export function redact(input: AuditEventInput): AuditEventInput {
     if (detail !== input.detail) set('detail', detail);
   }
   return out ?? input;
+}
+
+/**
+ * Whether redact has anything to look at: a non-empty detail, or a secret-looking value in the
+ * free-text fields, tested in one scan of them joined by newlines (what matches in one field
+ * matches in the joined text, as a newline is no word character; a match across two fields only
+ * costs the field-by-field look).
+ */
+function mayHoldSecrets(input: AuditEventInput): boolean {
+  if (input.detail !== undefined) for (const key in input.detail) if (Object.hasOwn(input.detail, key)) return true;
+  let text = '';
+  for (const value of [input.request_id, input.app, input.resource, input.reason, input.http?.path]) {
+    if (typeof value === 'string') text += `${value}\n`;
+  }
+  if (input.scopes !== undefined) for (const scope of input.scopes) text += `${scope}\n`;
+  return SECRET_VALUE_TEST.test(text);
 }
 
 /** Redacts any JSON-like value found in `detail`; returns it unchanged when nothing is secret. */

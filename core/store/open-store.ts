@@ -8,6 +8,11 @@ export interface OpenStoreOptions {
   readonly home?: string;
   /** `postgres://…` for the scale-out store, or `sqlite:<path>` for a database file elsewhere. */
   readonly databaseUrl?: string;
+  /**
+   * For long-running processes that append much (the control plane, the Gateway's audit writer):
+   * checkpoint SQLite's WAL from a thread of its own rather than in the appending thread.
+   */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 /**
@@ -18,7 +23,8 @@ export interface OpenStoreOptions {
 export function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   try {
     const url = options.databaseUrl?.trim() ?? '';
-    if (url === '') return Promise.resolve(SqliteStore.open(homePaths(options.home ?? defaultHome()).database));
+    const sqlite = { backgroundCheckpoints: options.backgroundCheckpoints === true };
+    if (url === '') return Promise.resolve(SqliteStore.open(homePaths(options.home ?? defaultHome()).database, sqlite));
     if (/^postgres(ql)?:\/\//i.test(url)) {
       throw new CaracalError('CRC_CONFIG_INVALID', 'The PostgreSQL store is not built yet; this release stores data in SQLite only.', {
         hint: 'Unset CARACAL_DATABASE_URL (or the database URL setting) to use the embedded SQLite database.',
@@ -27,7 +33,7 @@ export function openStore(options: OpenStoreOptions = {}): Promise<Store> {
     if (url.startsWith('sqlite:')) {
       const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
       if (file === '') throw invalidUrl();
-      return Promise.resolve(SqliteStore.open(file));
+      return Promise.resolve(SqliteStore.open(file, sqlite));
     }
     throw invalidUrl();
   } catch (error) {

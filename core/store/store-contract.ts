@@ -568,6 +568,26 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         });
       });
 
+      it('keeps of a detail what JSON keeps, so every event reads back as hashed', async () => {
+        const z = await zone();
+        const when = new Date('2030-01-02T03:04:05.678Z');
+        const details: Record<string, unknown>[] = [
+          { text: 'a', n: 1.5, yes: true, none: null, gone: undefined },
+          { nan: Number.NaN, infinite: Number.POSITIVE_INFINITY, when, call: () => 1 },
+          JSON.parse('{"__proto__": {"x": 1}, "a": [1, {"b": 2}]}') as Record<string, unknown>,
+        ];
+        const stored = await store.appendAudit(details.map((detail) => ({ ...event(z.id), detail })));
+        const read = await store.readAuditChain(z.id);
+        expect(read).toEqual(stored);
+        for (const e of read) expect(e.hash).toBe(rehash(e));
+        expect(read.map((e) => e.detail)).toEqual([
+          { text: 'a', n: 1.5, yes: true, none: null },
+          { nan: null, infinite: null, when: when.toISOString() },
+          JSON.parse('{"__proto__": {"x": 1}, "a": [1, {"b": 2}]}'),
+        ]);
+        expect(Object.getPrototypeOf(read[2]?.detail)).toBe(Object.prototype);
+      });
+
       it('reads a chain from a seq with a limit', async () => {
         const z = await zone();
         await store.appendAudit(Array.from({ length: 10 }, () => event(z.id)));

@@ -1,5 +1,5 @@
 import { GLOBAL_CHAIN } from '../../audit/chain.js';
-import type { EventJsonParts } from './audit-event-hash.js';
+import type { EventJson } from './audit-event-hash.js';
 import type { AuditEvent, AuditEventType, AuditHttp, AuditPolicyRef, Category, Decision } from '../../audit/event.js';
 import type {
   ActivePolicySet,
@@ -301,15 +301,14 @@ export const AUDIT_COLUMNS = [
 ] as const;
 
 /**
- * An event as positional values for AUDIT_COLUMNS. `json` holds the canonical JSON of its
- * open-ended fields and of `http`, already written for the hash; the body reuses them.
+ * An event as positional values for AUDIT_COLUMNS; the body is put together from the fields'
+ * JSON already written for its hash.
  */
-export function auditValues(event: AuditEvent, chain: string, json: EventJsonParts): unknown[] {
-  const s = JSON.stringify;
+export function auditValues(event: AuditEvent, chain: string, json: EventJson): unknown[] {
   const body =
-    `{"category":${s(event.category)},"detail":${json.detail},"http":${json.http},"id":${s(event.id)}` +
-    `,"policy":${json.policy},"prev_hash":${s(event.prev_hash)},"reason":${s(event.reason)}` +
-    `,"scopes":${json.scopes},"token_exp":${event.token === null ? 'null' : s(event.token.exp)}}`;
+    `{"category":${json.category},"detail":${json.detail},"http":${json.http},"id":${json.id}` +
+    `,"policy":${json.policy},"prev_hash":${json.prev_hash},"reason":${json.reason}` +
+    `,"scopes":${json.scopes},"token_exp":${event.token === null ? 'null' : JSON.stringify(event.token.exp)}}`;
   return [
     chain,
     event.seq,

@@ -6,6 +6,7 @@ import { newId } from '../../domain/ids.js';
 import type { Page } from '../../domain/types.js';
 import { CaracalError } from '../../errors.js';
 import { auditEventHash, httpJson } from './audit-event-hash.js';
+import type { EventJson } from './audit-event-hash.js';
 import { badCursor, decodeCursor, pageLimit, toPage } from './paging.js';
 import { AUDIT_COLUMNS, auditValues, toAuditEvent } from './rows.js';
 import type { AuditRow } from './rows.js';
@@ -79,7 +80,11 @@ export class SqliteAuditLedger {
   #appendAll(inputs: readonly AuditEventInput[]): AuditEvent[] {
     const heads = new Map<string, { seq: number; hash: string }>();
     const now = new Date().toISOString();
+    // Events of one batch mostly share their timestamp: check each distinct one once.
+    let givenAt: string | undefined;
+    let checkedAt = now;
     const stored: AuditEvent[] = new Array<AuditEvent>(inputs.length);
+    const s = JSON.stringify;
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i] as AuditEventInput;
       checkInput(input);
@@ -88,12 +93,23 @@ export class SqliteAuditLedger {
       if (head === undefined) {
         const row = this.#head.get(chain) as [number, string] | undefined;
         head = row === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: row[0], hash: row[1] };
+        heads.set(chain, head);
       }
-      // Each open-ended part is serialised once, canonically: the same text is hashed and stored.
-      const scopes = input.scopes === undefined ? [] : [...input.scopes];
+      if (input.at !== undefined && input.at !== givenAt) {
+        checkedAt = isoTime(input.at, 'at');
+        givenAt = input.at;
+      }
+      const at = input.at === undefined ? now : checkedAt;
+      const id = newId('event');
+      const seq = head.seq + 1;
+      const app = input.app ?? null;
+      const resource = input.resource ?? null;
+      const category = input.category ?? null;
+      // Each object or list is serialised once, canonically: the same text is hashed and stored,
+      // and the stored event keeps only what that JSON keeps, so it hashes exactly as it reads back.
+      const scopes = input.scopes === undefined ? [] : input.scopes.slice();
       const policy = input.policy == null ? null : normalisePolicy(input.policy);
-      // The stored event must hash exactly as it reads back: keep only what JSON keeps.
-      const detail = input.detail === undefined || isEmpty(input.detail) ? {} : jsonCopy(input.detail);
+      const detail = jsonDetail(input.detail);
       const http =
         input.http == null
           ? null
@@ -104,34 +120,50 @@ export class SqliteAuditLedger {
               upstream_status: input.http.upstream_status ?? null,
               latency_ms: input.http.latency_ms ?? null,
             };
-      const parts = {
-        scopes: JSON.stringify(scopes),
-        policy: policyJson(policy),
-        detail: canonicalJson(detail),
+      const token = input.token == null ? null : { jti: input.token.jti, exp: input.token.exp };
+      // IDs, ISO times, hex hashes, types and decisions need no escaping.
+      const json: EventJson = {
+        app: s(app),
+        at: `"${at}"`,
+        category: s(category),
+        decision: `"${input.decision}"`,
+        detail: detail.json,
         http: httpJson(http),
+        id: `"${id}"`,
+        policy: policyJson(policy),
+        prev_hash: `"${head.hash}"`,
+        reason: s(input.reason),
+        request_id: s(input.request_id),
+        resource: s(resource),
+        scopes: s(scopes),
+        seq: String(seq),
+        token: token === null ? 'null' : `{"exp":${s(token.exp)},"jti":${s(token.jti)}}`,
+        type: `"${input.type}"`,
+        zone: s(input.zone),
       };
-      const unhashed: Omit<AuditEvent, 'hash'> = {
-        id: newId('event'),
-        seq: head.seq + 1,
-        at: input.at === undefined ? now : isoTime(input.at, 'at'),
+      const event: AuditEvent = {
+        id,
+        seq,
+        at,
         zone: input.zone,
         request_id: input.request_id,
         type: input.type,
-        app: input.app ?? null,
-        resource: input.resource ?? null,
+        app,
+        resource,
         scopes,
         decision: input.decision,
         reason: input.reason,
-        category: input.category ?? null,
+        category,
         policy,
         http,
-        token: input.token == null ? null : { jti: input.token.jti, exp: input.token.exp },
-        detail,
+        token,
+        detail: detail.value,
         prev_hash: head.hash,
+        hash: auditEventHash(head.hash, json),
       };
-      const event: AuditEvent = { ...unhashed, hash: auditEventHash(unhashed, parts) };
-      this.#insert.run(auditValues(event, chain, parts));
-      heads.set(chain, { seq: event.seq, hash: event.hash });
+      this.#insert.run(auditValues(event, chain, json));
+      head.seq = seq;
+      head.hash = event.hash;
       stored[i] = event;
     }
     return stored;
@@ -278,7 +310,7 @@ function checkInput(input: AuditEventInput): void {
   if (input.zone === GLOBAL_CHAIN) {
     throw new CaracalError('CRC_VALIDATION', `"${GLOBAL_CHAIN}" names the chain of zone-less events; record them with zone null.`);
   }
-  if (input.scopes !== undefined && !input.scopes.every((scope) => typeof scope === 'string')) {
+  if (input.scopes !== undefined && !allStrings(input.scopes)) {
     throw new CaracalError('CRC_VALIDATION', 'An audit event\'s scopes must be strings.');
   }
   // The row's JSON body is written by hand: a field missing here would be stored unreadable.
@@ -314,11 +346,23 @@ function allStrings(values: readonly unknown[]): boolean {
   return true;
 }
 
-function isEmpty(value: object): boolean {
-  for (const key in value) if (Object.hasOwn(value, key)) return false;
-  return true;
-}
-
-function jsonCopy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+/**
+ * An event's `detail` as stored: its canonical JSON, and the value that JSON reads back as. A flat
+ * object of strings, finite numbers, booleans and nulls (what the Gateway records) is copied as it
+ * is; anything else goes through JSON first, which drops what JSON cannot hold.
+ */
+function jsonDetail(detail: Readonly<Record<string, unknown>> | undefined): { json: string; value: Record<string, unknown> } {
+  if (detail === undefined) return { json: '{}', value: {} };
+  const value: Record<string, unknown> = {};
+  for (const key in detail) {
+    if (!Object.hasOwn(detail, key)) continue;
+    const child = detail[key];
+    if (child === undefined) continue;
+    if (key === '__proto__' || (child !== null && typeof child !== 'string' && typeof child !== 'boolean' && !(typeof child === 'number' && Number.isFinite(child)))) {
+      const copy = JSON.parse(JSON.stringify(detail)) as Record<string, unknown>;
+      return { json: canonicalJson(copy), value: copy };
+    }
+    value[key] = child;
+  }
+  return { json: canonicalJson(value), value };
 }

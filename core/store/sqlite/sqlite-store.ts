@@ -37,6 +37,7 @@ import { SqlitePolicies } from './sqlite-policies.js';
 import { SqliteTokenState } from './sqlite-token-state.js';
 import { SqliteWatcher } from './sqlite-watcher.js';
 import { SqliteZoneObjects } from './sqlite-zone-objects.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 
 /**
@@ -55,13 +56,17 @@ export class SqliteStore implements Store {
   readonly #tokens: SqliteTokenState;
   readonly #ledger: SqliteAuditLedger;
   readonly #watcher: SqliteWatcher;
+  readonly #checkpointer: WalCheckpointer | undefined;
 
-  /** Opens (creating and migrating if needed) the database file; see openDatabase for the refusals. */
-  static open(file: string): SqliteStore {
-    return new SqliteStore(openDatabase(file), file);
+  /**
+   * Opens (creating and migrating if needed) the database file; see openDatabase for the refusals.
+   * `backgroundCheckpoints` moves WAL checkpoints to a thread of their own (wal-checkpointer.ts).
+   */
+  static open(file: string, options: { readonly backgroundCheckpoints?: boolean } = {}): SqliteStore {
+    return new SqliteStore(openDatabase(file), file, options.backgroundCheckpoints === true);
   }
 
-  private constructor(raw: ReturnType<typeof openDatabase>, file: string) {
+  private constructor(raw: ReturnType<typeof openDatabase>, file: string, backgroundCheckpoints: boolean) {
     this.location = file;
     this.#db = new SqliteDb(raw, file);
     this.#objects = new SqliteZoneObjects(this.#db);
@@ -69,12 +74,17 @@ export class SqliteStore implements Store {
     this.#tokens = new SqliteTokenState(this.#db);
     this.#ledger = new SqliteAuditLedger(raw);
     this.#watcher = new SqliteWatcher(raw);
+    this.#checkpointer = backgroundCheckpoints ? WalCheckpointer.start(raw, file) : undefined;
   }
 
   close(): Promise<void> {
     this.#watcher.stop();
-    this.#db.close();
-    return Promise.resolve();
+    // Without a checkpointer thread to wait for, the file is closed before close() returns.
+    if (this.#checkpointer === undefined) {
+      this.#db.close();
+      return Promise.resolve();
+    }
+    return this.#checkpointer.stop().then(() => this.#db.close());
   }
 
   ping(): Promise<void> {

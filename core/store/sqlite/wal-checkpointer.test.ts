@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WalCheckpointer } from './wal-checkpointer.js';
+
+let dir: string;
+let file: string;
+let db: Db;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'caracal-wal-'));
+  file = join(dir, 'test.db');
+  db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (x BLOB)');
+});
+
+afterEach(() => {
+  if (db.open) db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Commits about 1.2 MB (300 pages): fewer than SQLite's own checkpoint threshold of 1,000 pages. */
+function write(): void {
+  const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
+  db.transaction(() => {
+    for (let i = 0; i < 300; i++) insert.run(Buffer.alloc(4000, i));
+  })();
+}
+
+/** Pages reach the database file only when checkpointed (until then they are in the WAL). */
+const databaseBytes = () => statSync(file).size;
+
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+describe('WalCheckpointer', () => {
+  it('copies committed pages into the database file from its own thread', async () => {
+    const checkpointer = WalCheckpointer.start(db, file);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(8000);
+    const before = databaseBytes();
+    write();
+    expect(databaseBytes()).toBe(before);
+    expect(await waitFor(() => databaseBytes() >= before + 1_000_000, 5000)).toBe(true);
+    await checkpointer.stop();
+    // Checkpoints are the writer's own again, at SQLite's default threshold.
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  });
+
+  it('is what checkpoints: without it, the same commit stays in the WAL', async () => {
+    db.pragma('wal_autocheckpoint = 8000');
+    const before = databaseBytes();
+    write();
+    expect(await waitFor(() => databaseBytes() > before, 300)).toBe(false);
+  });
+
+  it('stops at once when asked twice, and the database closes cleanly after it', async () => {
+    const checkpointer = WalCheckpointer.start(db, file);
+    write();
+    await Promise.all([checkpointer.stop(), checkpointer.stop()]);
+    db.close();
+    const reopened = new Database(file, { readonly: true });
+    expect(reopened.prepare('SELECT count(*) FROM t').pluck().get()).toBe(300);
+    reopened.close();
+  });
+});

@@ -1,0 +1,61 @@
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { Database as Db } from 'better-sqlite3';
+import { workerUrl } from '../../worker-url.js';
+import type { CheckpointWorkerData } from './wal-checkpoint-worker.js';
+
+/** How often the thread checkpoints (a checkpoint with nothing to copy costs a few µs). */
+const INTERVAL_MS = 50;
+/**
+ * The writer's own automatic checkpoint, in WAL pages, while the thread does the work: a fallback
+ * that bounds the WAL (32 MiB) if the thread falls behind or never catches up under continuous
+ * writes. SQLite's default of 1,000 pages is restored when the thread stops.
+ */
+const FALLBACK_PAGES = 8000;
+const DEFAULT_PAGES = 1000;
+
+/**
+ * Moves WAL checkpoints off a busy writer's thread (DESIGN.md §13: the Gateway's audit writer and
+ * the control plane). A checkpoint copies pages into the database file and syncs both files, a
+ * stall of milliseconds (about a fifth of an append's time in bench/ledger.ts); a thread of its
+ * own, with its own connection, does it in parallel. When the thread cannot start or dies, the
+ * writer checkpoints itself again, as SQLite does by default.
+ */
+export class WalCheckpointer {
+  readonly #worker: Worker;
+  readonly #db: Db;
+  #running = true;
+
+  private constructor(worker: Worker, db: Db) {
+    this.#worker = worker;
+    this.#db = db;
+    worker.unref();
+    worker.once('exit', () => this.#stopped());
+    // A failure in the thread leaves the writer checkpointing itself, as without one.
+    worker.on('error', () => this.#stopped());
+  }
+
+  /** Starts the thread for the database file `db` has open. */
+  static start(db: Db, file: string): WalCheckpointer {
+    const data: CheckpointWorkerData = { file, intervalMs: INTERVAL_MS };
+    const worker = new Worker(workerUrl(import.meta.url, './wal-checkpoint-worker.js'), { workerData: data });
+    db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+    return new WalCheckpointer(worker, db);
+  }
+
+  /** Stops the thread (after its current checkpoint) and gives checkpoints back to the writer. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    const exited = once(this.#worker, 'exit');
+    // Unreferenced, the thread would not keep the process alive until it has stopped.
+    this.#worker.ref();
+    this.#worker.postMessage('stop');
+    await exited;
+  }
+
+  #stopped(): void {
+    if (!this.#running) return;
+    this.#running = false;
+    if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${DEFAULT_PAGES}`);
+  }
+}
