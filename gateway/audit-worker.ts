@@ -20,7 +20,8 @@ export interface AuditWorkerData {
   readonly flushIntervalMs: number;
 }
 
-export type AuditWorkerMessage = { readonly type: 'events'; readonly events: readonly AuditEventInput[] } | { readonly type: 'close' };
+/** `json`: a JSON array of events (audit-channel.ts). */
+export type AuditWorkerMessage = { readonly type: 'events'; readonly json: string } | { readonly type: 'close' };
 
 const port = parentPort;
 if (port === null) throw new Error('audit-worker.js runs as a worker thread');
@@ -54,7 +55,7 @@ port.postMessage({ type: 'ready' });
 
 port.on('message', (message: AuditWorkerMessage) => {
   if (message.type === 'events') {
-    for (const event of message.events) log.append(event);
+    for (const event of JSON.parse(message.json) as AuditEventInput[]) log.append(event);
     return;
   }
   clearInterval(timer);

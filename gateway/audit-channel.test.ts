@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AuditEventInput } from '../core/audit/event.js';
+import { openStore } from '../core/store/open-store.js';
+import { openAuditChannel } from './audit-channel.js';
+
+let home: string | undefined;
+afterEach(() => {
+  if (home !== undefined) rmSync(home, { recursive: true, force: true });
+});
+
+function event(requestId: string, detail: Record<string, unknown> = {}): AuditEventInput {
+  return {
+    type: 'gateway.request',
+    at: new Date().toISOString(),
+    zone: null,
+    request_id: requestId,
+    decision: 'allow',
+    reason: 'ok',
+    http: { method: 'GET', path: '/v1/items', status: 200, upstream_status: 200, latency_ms: 1.5 },
+    detail,
+  };
+}
+
+describe('the audit channel (the Gateway side of its audit thread)', () => {
+  it('stores what it is given as given, and drops, reporting it, only an event JSON cannot hold', async () => {
+    home = mkdtempSync(join(tmpdir(), 'caracal-channel-'));
+    const errors: string[] = [];
+    const channel = await openAuditChannel({ home, databaseUrl: '' }, (message) => errors.push(message));
+    channel.append(event('req_a', { note: 'kept', n: 2 }));
+    channel.append(event('req_b', { big: 10n }));
+    channel.append(event('req_c'));
+    const stats = await channel.close();
+    expect(stats).toMatchObject({ dropped: 1, pending: 0 });
+    expect(errors).toEqual([expect.stringMatching(/could not be written as JSON and was dropped: .*BigInt/)]);
+
+    const store = await openStore({ home });
+    try {
+      const stored = (await store.readAuditChain('global')).filter((e) => e.type === 'gateway.request');
+      expect(stored.map((e) => e.request_id)).toEqual(['req_a', 'req_c']);
+      expect(stored[0]).toMatchObject({ detail: { note: 'kept', n: 2 }, http: { method: 'GET', path: '/v1/items', status: 200, latency_ms: 1.5 } });
+    } finally {
+      await store.close();
+    }
+  });
+});
