@@ -15,19 +15,19 @@ import { profilerFlags } from './support/service.js';
  * connection settings as the Gateway, no checks), nginx as a reverse proxy where installed, and
  * the Gateway itself (`caracal serve gateway`, seeded, one valid token reused), and the Gateway on
  * a resource whose api-key provider credential it injects (third-party-provider scenario) against
- * the internal scenario, measured in alternating rounds (the audit thread catching up after one
- * run would otherwise slow whichever runs next; target: within 10 %). The upstream, each
+ * the internal scenario (target: within 10 %). Each comparison is measured in alternating rounds
+ * (see `alternating`): the bare proxy and the Gateway, and the two Gateway routes. The upstream, each
  * proxy and the load generator are separate processes; the load generator is closed-loop (each of
  * N connections sends its next request when the previous answer is read) for a fixed time.
  * Finally the Gateway is stopped with SIGTERM and its ledger rows are counted: one per response.
  */
 
 const CONNECTIONS = 32;
-const DURATION_MS = 5000;
-const SINGLE_DURATION_MS = 3000;
 const WARMUP_MS = 1000;
-/** Alternating rounds of the internal scenario and the provider route, each this long. */
-const PAIRED_ROUNDS = 3;
+/** Rounds of each target compared with another (alternating), each this long. */
+const ROUNDS = 3;
+const ROUND_MS = 3000;
+const SINGLE_ROUND_MS = 1000;
 const PAIRED_ROUND_MS = 2000;
 
 /** A small upstream: 200 with a short JSON body, keep-alive. */
@@ -152,62 +152,70 @@ interface CpuCost {
   readonly generator: number;
 }
 
-/** Measures one target: a warm-up, then the timed run; every run's responses are counted in `served`. */
-async function measure(
-  name: string,
-  url: string,
-  headers: Record<string, string>,
-  connections: number,
-  durationMs: number,
-  served?: { count: number },
-  pids?: { proxy: number; upstream: number },
-): Promise<LoadResult & { cpu?: CpuCost }> {
-  const warm = await load(url, headers, connections, WARMUP_MS);
+/** One thing measured: a URL with its headers; `pids` to report CPU per request, `served` to count responses. */
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly connections: number;
+  readonly pids?: { readonly proxy: number; readonly upstream: number };
+  readonly served?: { count: number };
+}
+
+type Measured = LoadResult & { readonly cpu?: CpuCost };
+
+/** One timed run of a target, with the CPU its processes used meanwhile. */
+async function run(target: Target, durationMs: number): Promise<Measured> {
+  const { pids } = target;
   const before = pids && { proxy: cpuMicros(pids.proxy), upstream: cpuMicros(pids.upstream), generator: process.cpuUsage() };
-  const result = await load(url, headers, connections, durationMs);
-  const cpu =
-    pids && before
-      ? {
-          proxy: (cpuMicros(pids.proxy) - before.proxy) / result.requests,
-          upstream: (cpuMicros(pids.upstream) - before.upstream) / result.requests,
-          generator: ((usage) => (usage.user + usage.system) / result.requests)(process.cpuUsage(before.generator)),
-        }
-      : undefined;
-  if (served) served.count += warm.requests + result.requests;
-  if (result.errors > 0 || warm.errors > 0) throw new Error(`${name}: ${result.errors + warm.errors} requests failed or were not 200`);
-  const cpuText = cpu ? `  CPU µs/req: proxy ${cpu.proxy.toFixed(0)}, upstream ${cpu.upstream.toFixed(0)}, load generator ${cpu.generator.toFixed(0)}` : '';
-  console.log(`  ${name.padEnd(28)} ${String(Math.round(result.perSecond)).padStart(7)} req/s  p50 ${result.p50.toFixed(3)} ms  p99 ${result.p99.toFixed(3)} ms  (${connections} conn)${cpuText}`);
-  return cpu ? { ...result, cpu } : result;
+  const result = await load(target.url, target.headers, target.connections, durationMs);
+  if (target.served) target.served.count += result.requests;
+  if (result.errors > 0) throw new Error(`${target.name}: ${result.errors} requests failed or were not 200`);
+  if (!pids || !before) return result;
+  const generator = process.cpuUsage(before.generator);
+  return {
+    ...result,
+    cpu: {
+      proxy: cpuMicros(pids.proxy) - before.proxy,
+      upstream: cpuMicros(pids.upstream) - before.upstream,
+      generator: generator.user + generator.system,
+    },
+  };
 }
 
 /**
- * Two header sets on the same URL in alternating rounds (A B A B …, after one warm-up of each),
- * so drift on a shared machine and the audit thread's catch-up after a run fall on both alike.
+ * Measures targets in alternating rounds (A B A B …, after one warm-up of each), so that drift on
+ * a shared machine, JIT and cache warm-up, and an audit thread catching up after a run fall on
+ * all alike. Throughput and CPU over all rounds; p50 and p99 of the worst round.
  */
-async function paired(url: string, headers: readonly [Record<string, string>, Record<string, string>], served: { count: number }): Promise<[LoadResult, LoadResult]> {
-  const runs: [LoadResult[], LoadResult[]] = [[], []];
-  for (const h of headers) served.count += (await load(url, h, CONNECTIONS, WARMUP_MS)).requests;
-  for (let round = 0; round < PAIRED_ROUNDS; round++) {
-    for (const i of [0, 1] as const) {
-      const result = await load(url, headers[i], CONNECTIONS, PAIRED_ROUND_MS);
-      if (result.errors > 0) throw new Error(`paired round ${round}: ${result.errors} requests failed or were not 200`);
-      served.count += result.requests;
-      runs[i].push(result);
-    }
+async function alternating(targets: readonly Target[], rounds: number, roundMs: number): Promise<Measured[]> {
+  for (const target of targets) await run(target, WARMUP_MS);
+  const runs: Measured[][] = targets.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, target] of targets.entries()) runs[i]?.push(await run(target, roundMs));
   }
-  // Throughput over all rounds; p50 and p99 of the worst round.
-  const merge = (results: LoadResult[], name: string): LoadResult => {
+  return runs.map((results, i) => {
     const requests = results.reduce((sum, r) => sum + r.requests, 0);
-    const merged = { requests, errors: 0, perSecond: requests / ((PAIRED_ROUNDS * PAIRED_ROUND_MS) / 1000), p50: Math.max(...results.map((r) => r.p50)), p99: Math.max(...results.map((r) => r.p99)) };
-    console.log(`  ${name.padEnd(28)} ${String(Math.round(merged.perSecond)).padStart(7)} req/s  p50 ${merged.p50.toFixed(3)} ms  (${PAIRED_ROUNDS} alternating rounds, ${CONNECTIONS} conn)`);
+    const cpuOf = (part: keyof CpuCost) => results.reduce((sum, r) => sum + (r.cpu?.[part] ?? 0), 0) / requests;
+    const merged: Measured = {
+      requests,
+      errors: 0,
+      perSecond: requests / ((rounds * roundMs) / 1000),
+      p50: Math.max(...results.map((r) => r.p50)),
+      p99: Math.max(...results.map((r) => r.p99)),
+      ...(targets[i]?.pids ? { cpu: { proxy: cpuOf('proxy'), upstream: cpuOf('upstream'), generator: cpuOf('generator') } } : {}),
+    };
+    const cpu = merged.cpu;
+    const cpuText = cpu ? `  CPU µs/req: proxy ${cpu.proxy.toFixed(0)}, upstream ${cpu.upstream.toFixed(0)}, load generator ${cpu.generator.toFixed(0)}` : '';
+    const where = `${rounds > 1 ? `${rounds} alternating rounds, ` : ''}${targets[i]?.connections ?? 0} conn`;
+    console.log(`  ${(targets[i]?.name ?? '').padEnd(28)} ${String(Math.round(merged.perSecond)).padStart(7)} req/s  p50 ${merged.p50.toFixed(3)} ms  p99 ${merged.p99.toFixed(3)} ms  (${where})${cpuText}`);
     return merged;
-  };
-  return [merge(runs[0], 'Gateway, internal (paired)'), merge(runs[1], 'Gateway, api-key provider')];
+  });
 }
 
 const bench: Benchmark = {
   name: 'gateway',
-  description: `req/s and latency at ${CONNECTIONS} connections (${DURATION_MS / 1000} s closed loop) and at 1: direct, bare undici proxy, nginx, the Gateway (internal scenario and api-key provider injection); audit rows after SIGTERM`,
+  description: `req/s and latency at ${CONNECTIONS} connections (closed loop, ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s) and at 1: direct, bare undici proxy, nginx, the Gateway (internal scenario and api-key provider injection); audit rows after SIGTERM`,
   async run(): Promise<Figure[]> {
     const upstream = await serve(UPSTREAM_SOURCE, {});
     const bare = await serve(BARE_PROXY_SOURCE, { UPSTREAM: upstream.url });
@@ -231,14 +239,23 @@ const bench: Benchmark = {
       const served = { count: 0 };
       const path = '/v1/items';
 
-      const direct = await measure('direct upstream', upstream.url + path, {}, CONNECTIONS, DURATION_MS);
-      const proxy = await measure('bare undici proxy', bare.url + path, {}, CONNECTIONS, DURATION_MS, undefined, { proxy: bare.child.pid ?? 0, upstream: upstream.child.pid ?? 0 });
+      const upstreamPid = upstream.child.pid ?? 0;
+      const bareTarget = { name: 'bare undici proxy', url: bare.url + path, headers: {}, connections: CONNECTIONS, pids: { proxy: bare.child.pid ?? 0, upstream: upstreamPid } };
+      const gatewayTarget = { name: 'Gateway', url: stack.gatewayUrl + path, headers: gwHeaders, connections: CONNECTIONS, pids: { proxy: stack.gatewayPid, upstream: upstreamPid }, served };
+      const [direct] = await alternating([{ name: 'direct upstream', url: upstream.url + path, headers: {}, connections: CONNECTIONS }], 1, ROUND_MS);
+      const [proxy, gateway] = await alternating([bareTarget, gatewayTarget], ROUNDS, ROUND_MS);
       const nginx = nginxBinary();
       if (nginx === null) console.log('  nginx                        missing (not installed): row skipped');
-      const gateway = await measure('Gateway', stack.gatewayUrl + path, gwHeaders, CONNECTIONS, DURATION_MS, served, { proxy: stack.gatewayPid, upstream: upstream.child.pid ?? 0 });
-      const proxy1 = await measure('bare undici proxy, 1 conn', bare.url + path, {}, 1, SINGLE_DURATION_MS);
-      const gateway1 = await measure('Gateway, 1 conn', stack.gatewayUrl + path, gwHeaders, 1, SINGLE_DURATION_MS, served);
-      const [internal, injecting] = await paired(stack.gatewayUrl + path, [gwHeaders, providerHeaders], served);
+      const [proxy1, gateway1] = await alternating([{ ...bareTarget, name: 'bare undici proxy, 1 conn', connections: 1 }, { ...gatewayTarget, name: 'Gateway, 1 conn', connections: 1 }], ROUNDS, SINGLE_ROUND_MS);
+      const [internal, injecting] = await alternating(
+        [
+          { name: 'Gateway, internal', url: stack.gatewayUrl + path, headers: gwHeaders, connections: CONNECTIONS, served },
+          { name: 'Gateway, api-key provider', url: stack.gatewayUrl + path, headers: providerHeaders, connections: CONNECTIONS, served },
+        ],
+        ROUNDS,
+        PAIRED_ROUND_MS,
+      );
+      if (!direct || !proxy || !gateway || !proxy1 || !gateway1 || !internal || !injecting) throw new Error('a measurement is missing');
 
       const code = await stack.stopGateway();
       if (code !== 0) throw new Error(`the Gateway exited with ${String(code)}:\n${stack.logs().gateway}`);
@@ -301,7 +318,9 @@ http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fas
   const child = spawn(binary, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
   try {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    return await measure('nginx (1 worker)', `http://127.0.0.1:${port}${path}`, {}, CONNECTIONS, DURATION_MS);
+    const [result] = await alternating([{ name: 'nginx (1 worker)', url: `http://127.0.0.1:${port}${path}`, headers: {}, connections: CONNECTIONS }], 1, ROUND_MS);
+    if (result === undefined) throw new Error('nginx was not measured');
+    return result;
   } finally {
     await stop(child);
     rmSync(dir, { recursive: true, force: true });
