@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { parseToml, TomlError } from '../toml.js';
 import type { z } from 'zod';
 import { CaracalError } from '../errors.js';
 import { lazySchema, type Zod } from '../lazy-zod.js';

@@ -1,4 +1,4 @@
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { parseToml, TomlError } from '../toml.js';
 import type { z } from 'zod';
 import { isId, isResourceId, normalizeResourceId } from '../domain/ids.js';
 import type { PolicyFormat } from '../domain/types.js';

@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { parseToml, TomlError } from '../toml.js';
 import { isId, isResourceId, normalizeResourceId } from '../domain/ids.js';
 import { CaracalError } from '../errors.js';
 import { toPointer, tomlLocator } from '../policy/locate.js';
