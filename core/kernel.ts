@@ -42,7 +42,7 @@ export async function openKernel(settings: Settings, onAuditError: (error: Carac
       hint: 'choose a writable folder with --home or CARACAL_HOME',
     });
   }
-  const store = await openStore({ home: settings.home, databaseUrl: settings.database_url, backgroundCheckpoints: true });
+  const store = await openStore({ home: settings.home, databaseUrl: settings.database_url, backgroundCheckpoints: { onError: onAuditError } });
   try {
     const subkeys = deriveSubkeys(loadMasterKey(paths));
     const serviceAudit = await openServiceAudit({ store, settings, service, onError: onAuditError, ...(sinkTypes === undefined ? {} : { types: sinkTypes }) });

@@ -59,6 +59,9 @@ export async function openAuditChannel(store: { readonly home: string; readonly 
   let batch = '';
   let pending = 0;
   let unserialisable = 0;
+  /** Events dropped since the last post, and why the first was: reported once per post, not per request. */
+  let droppedSincePost = 0;
+  let dropReason = '';
   let scheduled = false;
   let last: { queued: number; recorded: number; dropped: number; sinks: readonly SinkStatus[] } = { queued: 0, recorded: 0, dropped: 0, sinks: [] };
   let closing: Promise<AuditChannelStats> | undefined;
@@ -79,8 +82,17 @@ export async function openAuditChannel(store: { readonly home: string; readonly 
     for (const error of message.stats.errors) onError(error);
   });
 
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(post, POST_INTERVAL_MS);
+  };
   const post = () => {
     scheduled = false;
+    if (droppedSincePost > 0) {
+      onError(`${droppedSincePost} audit event(s) could not be written as JSON and were dropped: ${dropReason}`);
+      droppedSincePost = 0;
+    }
     if (pending === 0) return;
     const message: AuditWorkerMessage = { type: 'events', json: `[${batch}]` };
     worker.postMessage(message);
@@ -98,16 +110,14 @@ export async function openAuditChannel(store: { readonly home: string; readonly 
       } catch (error) {
         // A value JSON cannot hold (a BigInt, a cycle) in a plugin's detail: this event only is lost.
         unserialisable += 1;
-        onError(`an audit event could not be written as JSON and was dropped: ${(error as Error).message}`);
+        if (droppedSincePost++ === 0) dropReason = error instanceof Error ? error.message : String(error);
+        schedule();
         return;
       }
       batch = pending === 0 ? json : `${batch},${json}`;
       pending += 1;
       if (pending >= POST_BATCH) post();
-      else if (!scheduled) {
-        scheduled = true;
-        setTimeout(post, POST_INTERVAL_MS);
-      }
+      else schedule();
     },
     stats,
     close() {

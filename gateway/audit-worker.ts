@@ -2,7 +2,7 @@
  * The Gateway's audit writer, on its own thread: hashing the chain and SQLite commits stay off the
  * event loop that serves requests (DESIGN.md §13), and WAL checkpoints (~10 ms stalls) run on a
  * thread of their own (core/store/sqlite/wal-checkpointer.ts).
- * Messages in: `{type:'events', events}` and `{type:'close'}`. Messages out: `{type:'stats', …}`
+ * Messages in: `{type:'events', json}` and `{type:'close'}`. Messages out: `{type:'stats', …}`
  * every 500 ms and `{type:'closed', stats}` once everything is stored.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -26,25 +26,24 @@ export type AuditWorkerMessage = { readonly type: 'events'; readonly json: strin
 const port = parentPort;
 if (port === null) throw new Error('audit-worker.js runs as a worker thread');
 const data = workerData as AuditWorkerData;
-const store = await openStore({ home: data.home, backgroundCheckpoints: true, ...(data.databaseUrl ? { databaseUrl: data.databaseUrl } : {}) });
 const errors: string[] = [];
+const report = (error: Error) => {
+  if (errors.length < 20) errors.push(error.message);
+};
+const store = await openStore({ home: data.home, backgroundCheckpoints: { onError: report }, ...(data.databaseUrl ? { databaseUrl: data.databaseUrl } : {}) });
 // The ledger with signed checkpoints, and the sinks <home>/config.toml configures (docs/audit.md).
 const audit = await openAuditParts({
   store,
   settings: loadSettings({ home: data.home }),
   service: 'gateway',
-  onError: (error) => {
-    if (errors.length < 20) errors.push(error.message);
-  },
+  onError: report,
 });
 const log = createAuditLog({
   recorder: audit.recorder,
   sinks: audit.sinks,
   flushIntervalMs: data.flushIntervalMs,
   batchSize: data.batchSize,
-  onError: (error) => {
-    if (errors.length < 20) errors.push(error.message);
-  },
+  onError: report,
 });
 const stats = () => {
   const current = log.stats();

@@ -57,7 +57,14 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * producer-side cost of one append in µs.
  */
 async function ledgerRound(home: string, offset: number): Promise<RoundResult> {
-  const store = await openStore({ home, backgroundCheckpoints: true });
+  const store = await openStore({
+    home,
+    backgroundCheckpoints: {
+      onError: (error) => {
+        throw error;
+      },
+    },
+  });
   const log = createAuditLog({ recorder: ledgerSink(store), batchSize: BATCH });
   let appendNs = 0n;
   const started = process.hrtime.bigint();
@@ -94,7 +101,9 @@ async function plainRound(home: string, offset: number): Promise<RoundResult> {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  const checkpointer = WalCheckpointer.start(db, file);
+  const checkpointer = WalCheckpointer.start(db, file, (error) => {
+    throw error;
+  });
   for (const sql of schema) db.exec(sql.replace(/^CREATE (UNIQUE )?(TABLE|INDEX) /, 'CREATE $1$2 IF NOT EXISTS '));
   const columns = (db.pragma('table_info(audit_events)') as { name: string }[]).map((c) => c.name).filter((name) => name !== 'n');
   const insert = db.prepare(`INSERT INTO audit_events (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);

@@ -34,8 +34,8 @@ export function redactString(value: string): string {
  * Removes secrets from an event before the recorder or any sink sees it. In `detail` (at any
  * depth) a value under a secret-sounding key becomes `[redacted]` and secret-looking strings are
  * masked; the free-text fields a client can influence (request ID, app, resource, reason, scopes,
- * HTTP path) are masked the same way. Returns the input itself when nothing needed masking, so the
- * common case allocates nothing.
+ * HTTP path) are masked the same way. Returns the input itself when nothing needed masking: the
+ * common case copies nothing, and one regex scan of the free-text fields joined decides it.
  */
 export function redact(input: AuditEventInput): AuditEventInput {
   if (!mayHoldSecrets(input)) return input;

@@ -1,6 +1,6 @@
 import { homePaths, defaultHome } from '../config/paths.js';
 import { CaracalError } from '../errors.js';
-import { SqliteStore } from './sqlite/sqlite-store.js';
+import { SqliteStore, type BackgroundCheckpoints } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
 export interface OpenStoreOptions {
@@ -10,9 +10,10 @@ export interface OpenStoreOptions {
   readonly databaseUrl?: string;
   /**
    * For long-running processes that append much (the control plane, the Gateway's audit writer):
-   * checkpoint SQLite's WAL from a thread of its own rather than in the appending thread.
+   * checkpoint SQLite's WAL from a thread of its own rather than in the appending thread, and
+   * report there if that thread fails (appends then checkpoint themselves, as by default).
    */
-  readonly backgroundCheckpoints?: boolean;
+  readonly backgroundCheckpoints?: BackgroundCheckpoints;
 }
 
 /**
@@ -23,7 +24,7 @@ export interface OpenStoreOptions {
 export function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   try {
     const url = options.databaseUrl?.trim() ?? '';
-    const sqlite = { backgroundCheckpoints: options.backgroundCheckpoints === true };
+    const sqlite = options.backgroundCheckpoints === undefined ? {} : { backgroundCheckpoints: options.backgroundCheckpoints };
     if (url === '') return Promise.resolve(SqliteStore.open(homePaths(options.home ?? defaultHome()).database, sqlite));
     if (/^postgres(ql)?:\/\//i.test(url)) {
       throw new CaracalError('CRC_CONFIG_INVALID', 'The PostgreSQL store is not built yet; this release stores data in SQLite only.', {

@@ -572,7 +572,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const z = await zone();
         const when = new Date('2030-01-02T03:04:05.678Z');
         const details: Record<string, unknown>[] = [
-          { text: 'a', n: 1.5, yes: true, none: null, gone: undefined },
+          { text: 'a', n: 1.5, yes: true, none: null, gone: undefined, zero: -0 },
           { nan: Number.NaN, infinite: Number.POSITIVE_INFINITY, when, call: () => 1 },
           JSON.parse('{"__proto__": {"x": 1}, "a": [1, {"b": 2}]}') as Record<string, unknown>,
         ];
@@ -581,7 +581,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(read).toEqual(stored);
         for (const e of read) expect(e.hash).toBe(rehash(e));
         expect(read.map((e) => e.detail)).toEqual([
-          { text: 'a', n: 1.5, yes: true, none: null },
+          { text: 'a', n: 1.5, yes: true, none: null, zero: 0 },
           { nan: null, infinite: null, when: when.toISOString() },
           JSON.parse('{"__proto__": {"x": 1}, "a": [1, {"b": 2}]}'),
         ]);

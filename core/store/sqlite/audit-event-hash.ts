@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { AuditEvent, AuditHttp } from '../../audit/event.js';
+import type { AuditEvent, AuditHttp, AuditPolicyRef } from '../../audit/event.js';
 import { canonicalJson } from '../../audit/chain.js';
 
 /**
@@ -26,26 +26,31 @@ export interface EventJson {
   readonly zone: string;
 }
 
-/** An event's EventJson, field by field (the ledger writes its own events' more cheaply). */
-export function eventJson(event: Omit<AuditEvent, 'hash'>): EventJson {
+/**
+ * The EventJson of an event as the ledger stores it, `detail` given as its canonical JSON. The
+ * ledger's own values (its event ID, an ISO time, a hex hash, a known type and decision) are
+ * quoted as they are: none holds a character JSON escapes.
+ */
+export function storedEventJson(event: Omit<AuditEvent, 'hash'>, detail: string): EventJson {
   const s = JSON.stringify;
+  const token = event.token;
   return {
     app: s(event.app),
-    at: s(event.at),
+    at: `"${event.at}"`,
     category: s(event.category),
-    decision: s(event.decision),
-    detail: canonicalJson(event.detail),
+    decision: `"${event.decision}"`,
+    detail,
     http: httpJson(event.http),
-    id: s(event.id),
-    policy: canonicalJson(event.policy),
-    prev_hash: s(event.prev_hash),
+    id: `"${event.id}"`,
+    policy: policyJson(event.policy),
+    prev_hash: `"${event.prev_hash}"`,
     reason: s(event.reason),
     request_id: s(event.request_id),
     resource: s(event.resource),
-    scopes: canonicalJson(event.scopes),
-    seq: s(event.seq),
-    token: event.token === null ? 'null' : `{"exp":${s(event.token.exp)},"jti":${s(event.token.jti)}}`,
-    type: s(event.type),
+    scopes: s(event.scopes),
+    seq: String(event.seq),
+    token: token === null ? 'null' : `{"exp":${s(token.exp)},"jti":${s(token.jti)}}`,
+    type: `"${event.type}"`,
     zone: s(event.zone),
   };
 }
@@ -74,4 +79,16 @@ export function httpJson(http: AuditHttp | null): string {
     `{"latency_ms":${s(http.latency_ms)},"method":${s(http.method)},"path":${s(http.path)}` +
     `,"status":${s(http.status)},"upstream_status":${s(http.upstream_status)}}`
   );
+}
+
+/** canonicalJson of a policy reference, written directly when its lists hold strings. */
+function policyJson(policy: AuditPolicyRef | null): string {
+  if (policy === null || !allStrings(policy.versions) || !allStrings(policy.rules)) return canonicalJson(policy);
+  const s = JSON.stringify;
+  return `{"rules":${s(policy.rules)},"set_id":${s(policy.set_id)},"set_version":${s(policy.set_version)},"versions":${s(policy.versions)}}`;
+}
+
+export function allStrings(values: readonly unknown[]): boolean {
+  for (const value of values) if (typeof value !== 'string') return false;
+  return true;
 }

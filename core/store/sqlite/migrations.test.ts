@@ -108,5 +108,9 @@ describe('migration v4 (the ledger row of eleven values)', () => {
     } finally {
       await store.close();
     }
+    // A database made before 16 KiB pages keeps its own page size (new ones get PAGE_SIZE).
+    const raw = new Database(file, { readonly: true });
+    expect(raw.pragma('page_size', { simple: true })).toBe(4096);
+    raw.close();
   });
 });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrations } from './migrations.js';
+import { PAGE_SIZE } from './open-database.js';
 import { SqliteStore } from './sqlite-store.js';
 
 let dir: string;
@@ -44,6 +45,7 @@ describe('opening a database', () => {
     expect(versions.map((v) => v.version)).toEqual(migrations.map((_, i) => i + 1));
     expect(Date.parse(versions[0]?.applied_at ?? '')).not.toBeNaN();
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);
     raw.close();
   });
 

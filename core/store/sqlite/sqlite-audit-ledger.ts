@@ -5,8 +5,7 @@ import { canonicalJson, chainKey, GENESIS_HASH, GLOBAL_CHAIN } from '../../audit
 import { newId } from '../../domain/ids.js';
 import type { Page } from '../../domain/types.js';
 import { CaracalError } from '../../errors.js';
-import { auditEventHash, httpJson } from './audit-event-hash.js';
-import type { EventJson } from './audit-event-hash.js';
+import { allStrings, auditEventHash, storedEventJson } from './audit-event-hash.js';
 import { badCursor, decodeCursor, pageLimit, toPage } from './paging.js';
 import { AUDIT_COLUMNS, auditValues, toAuditEvent } from './rows.js';
 import type { AuditRow } from './rows.js';
@@ -84,7 +83,6 @@ export class SqliteAuditLedger {
     let givenAt: string | undefined;
     let checkedAt = now;
     const stored: AuditEvent[] = new Array<AuditEvent>(inputs.length);
-    const s = JSON.stringify;
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i] as AuditEventInput;
       checkInput(input);
@@ -121,27 +119,7 @@ export class SqliteAuditLedger {
               latency_ms: input.http.latency_ms ?? null,
             };
       const token = input.token == null ? null : { jti: input.token.jti, exp: input.token.exp };
-      // IDs, ISO times, hex hashes, types and decisions need no escaping.
-      const json: EventJson = {
-        app: s(app),
-        at: `"${at}"`,
-        category: s(category),
-        decision: `"${input.decision}"`,
-        detail: detail.json,
-        http: httpJson(http),
-        id: `"${id}"`,
-        policy: policyJson(policy),
-        prev_hash: `"${head.hash}"`,
-        reason: s(input.reason),
-        request_id: s(input.request_id),
-        resource: s(resource),
-        scopes: s(scopes),
-        seq: String(seq),
-        token: token === null ? 'null' : `{"exp":${s(token.exp)},"jti":${s(token.jti)}}`,
-        type: `"${input.type}"`,
-        zone: s(input.zone),
-      };
-      const event: AuditEvent = {
+      const event: { -readonly [K in keyof AuditEvent]: AuditEvent[K] } = {
         id,
         seq,
         at,
@@ -159,8 +137,10 @@ export class SqliteAuditLedger {
         token,
         detail: detail.value,
         prev_hash: head.hash,
-        hash: auditEventHash(head.hash, json),
+        hash: '',
       };
+      const json = storedEventJson(event, detail.json);
+      event.hash = auditEventHash(head.hash, json);
       this.#insert.run(auditValues(event, chain, json));
       head.seq = seq;
       head.hash = event.hash;
@@ -334,18 +314,6 @@ function normalisePolicy(policy: AuditPolicyRef): AuditPolicyRef {
   };
 }
 
-/** canonicalJson of a normalised policy reference, written directly when its lists hold strings. */
-function policyJson(policy: AuditPolicyRef | null): string {
-  if (policy === null || !allStrings(policy.versions) || !allStrings(policy.rules)) return canonicalJson(policy);
-  const s = JSON.stringify;
-  return `{"rules":${s(policy.rules)},"set_id":${s(policy.set_id)},"set_version":${s(policy.set_version)},"versions":${s(policy.versions)}}`;
-}
-
-function allStrings(values: readonly unknown[]): boolean {
-  for (const value of values) if (typeof value !== 'string') return false;
-  return true;
-}
-
 /**
  * An event's `detail` as stored: its canonical JSON, and the value that JSON reads back as. A flat
  * object of strings, finite numbers, booleans and nulls (what the Gateway records) is copied as it
@@ -362,7 +330,8 @@ function jsonDetail(detail: Readonly<Record<string, unknown>> | undefined): { js
       const copy = JSON.parse(JSON.stringify(detail)) as Record<string, unknown>;
       return { json: canonicalJson(copy), value: copy };
     }
-    value[key] = child;
+    // JSON writes -0 as 0: keep what reads back.
+    value[key] = child === 0 ? 0 : child;
   }
   return { json: canonicalJson(value), value };
 }

@@ -30,6 +30,7 @@ import type {
   Store,
   ZonePatch,
 } from '../store.js';
+import { CaracalError } from '../../errors.js';
 import { openDatabase } from './open-database.js';
 import { SqliteAuditLedger } from './sqlite-audit-ledger.js';
 import { closedError, now, SqliteDb } from './sqlite-db.js';
@@ -38,6 +39,11 @@ import { SqliteTokenState } from './sqlite-token-state.js';
 import { SqliteWatcher } from './sqlite-watcher.js';
 import { SqliteZoneObjects } from './sqlite-zone-objects.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
+
+/** Checkpointing on a thread of its own; `onError` hears once if that thread fails. */
+export interface BackgroundCheckpoints {
+  readonly onError: (error: CaracalError) => void;
+}
 
 
 /**
@@ -62,11 +68,11 @@ export class SqliteStore implements Store {
    * Opens (creating and migrating if needed) the database file; see openDatabase for the refusals.
    * `backgroundCheckpoints` moves WAL checkpoints to a thread of their own (wal-checkpointer.ts).
    */
-  static open(file: string, options: { readonly backgroundCheckpoints?: boolean } = {}): SqliteStore {
-    return new SqliteStore(openDatabase(file), file, options.backgroundCheckpoints === true);
+  static open(file: string, options: { readonly backgroundCheckpoints?: BackgroundCheckpoints } = {}): SqliteStore {
+    return new SqliteStore(openDatabase(file), file, options.backgroundCheckpoints);
   }
 
-  private constructor(raw: ReturnType<typeof openDatabase>, file: string, backgroundCheckpoints: boolean) {
+  private constructor(raw: ReturnType<typeof openDatabase>, file: string, backgroundCheckpoints: BackgroundCheckpoints | undefined) {
     this.location = file;
     this.#db = new SqliteDb(raw, file);
     this.#objects = new SqliteZoneObjects(this.#db);
@@ -74,7 +80,14 @@ export class SqliteStore implements Store {
     this.#tokens = new SqliteTokenState(this.#db);
     this.#ledger = new SqliteAuditLedger(raw);
     this.#watcher = new SqliteWatcher(raw);
-    this.#checkpointer = backgroundCheckpoints ? WalCheckpointer.start(raw, file) : undefined;
+    this.#checkpointer =
+      backgroundCheckpoints === undefined
+        ? undefined
+        : WalCheckpointer.start(raw, file, (error) =>
+            backgroundCheckpoints.onError(
+              new CaracalError('CRC_STORE_OPEN', `the WAL checkpoint thread for ${file} stopped: ${error.message}; appends checkpoint themselves again`, { cause: error }),
+            ),
+          );
   }
 
   close(): Promise<void> {
@@ -84,7 +97,7 @@ export class SqliteStore implements Store {
       this.#db.close();
       return Promise.resolve();
     }
-    return this.#checkpointer.stop().then(() => this.#db.close());
+    return this.#checkpointer.stop().finally(() => this.#db.close());
   }
 
   ping(): Promise<void> {

@@ -14,14 +14,28 @@ export interface CheckpointWorkerData {
 const port = parentPort;
 if (port === null) throw new Error('wal-checkpoint-worker.js runs as a worker thread');
 const data = workerData as CheckpointWorkerData;
-const db = new Database(data.file, { fileMustExist: true });
-db.pragma('synchronous = NORMAL');
+/**
+ * An SQLite error as a plain Error: the thread's 'error' event reaches the parent as a structured
+ * clone, which keeps a plain Error's message but not that of better-sqlite3's SqliteError.
+ */
+function plain(error: unknown): Error {
+  const { code, message } = error as { code?: string; message?: string };
+  return new Error(`${message ?? 'failed'}${code === undefined ? '' : ` (${code})`}`);
+}
+
+let db: Database.Database;
+try {
+  db = new Database(data.file, { fileMustExist: true });
+  db.pragma('synchronous = NORMAL');
+} catch (error) {
+  throw plain(error);
+}
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch (error) {
     // Another connection holds a lock a checkpoint needs: the next tick tries again.
-    if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw error;
+    if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw plain(error);
   }
 }, data.intervalMs);
 port.once('message', () => {

@@ -45,17 +45,28 @@ async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
 
 describe('WalCheckpointer', () => {
   it('copies committed pages into the database file from its own thread', async () => {
-    const checkpointer = WalCheckpointer.start(db, file);
+    const errors: Error[] = [];
+    const checkpointer = WalCheckpointer.start(db, file, (error) => errors.push(error));
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(8000);
     const before = databaseBytes();
     write();
-    expect(databaseBytes()).toBe(before);
     expect(await waitFor(() => databaseBytes() >= before + 1_000_000, 5000)).toBe(true);
     await checkpointer.stop();
     // Checkpoints are the writer's own again, at SQLite's default threshold.
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(errors).toEqual([]);
   });
 
+  it('reports a thread that fails, and the writer checkpoints itself again', async () => {
+    const errors: Error[] = [];
+    const checkpointer = WalCheckpointer.start(db, join(dir, 'missing.db'), (error) => errors.push(error));
+    expect(await waitFor(() => errors.length > 0, 5000)).toBe(true);
+    expect(errors[0]?.message).toMatch(/unable to open database file|does not exist/);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await checkpointer.stop();
+  });
+
+  // The control for the first test: the database file grows because of the thread, not the commit.
   it('is what checkpoints: without it, the same commit stays in the WAL', async () => {
     db.pragma('wal_autocheckpoint = 8000');
     const before = databaseBytes();
@@ -64,7 +75,9 @@ describe('WalCheckpointer', () => {
   });
 
   it('stops at once when asked twice, and the database closes cleanly after it', async () => {
-    const checkpointer = WalCheckpointer.start(db, file);
+    const checkpointer = WalCheckpointer.start(db, file, (error) => {
+      throw error;
+    });
     write();
     await Promise.all([checkpointer.stop(), checkpointer.stop()]);
     db.close();

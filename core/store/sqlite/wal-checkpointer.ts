@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Database as Db } from 'better-sqlite3';
 import { workerUrl } from '../../worker-url.js';
@@ -8,8 +7,9 @@ import type { CheckpointWorkerData } from './wal-checkpoint-worker.js';
 const INTERVAL_MS = 50;
 /**
  * The writer's own automatic checkpoint, in WAL pages, while the thread does the work: a fallback
- * that bounds the WAL (32 MiB) if the thread falls behind or never catches up under continuous
- * writes. SQLite's default of 1,000 pages is restored when the thread stops.
+ * that bounds the WAL (8,000 pages: 128 MiB of 16 KiB pages, 31 MiB of 4 KiB ones) if the thread
+ * falls behind or never catches up under continuous writes. SQLite's default of 1,000 pages is
+ * restored when the thread stops.
  */
 const FALLBACK_PAGES = 8000;
 const DEFAULT_PAGES = 1000;
@@ -26,27 +26,31 @@ export class WalCheckpointer {
   readonly #db: Db;
   #running = true;
 
-  private constructor(worker: Worker, db: Db) {
+  private constructor(worker: Worker, db: Db, onError: (error: Error) => void) {
     this.#worker = worker;
     this.#db = db;
     worker.unref();
     worker.once('exit', () => this.#stopped());
-    // A failure in the thread leaves the writer checkpointing itself, as without one.
-    worker.on('error', () => this.#stopped());
+    // A failure in the thread leaves the writer checkpointing itself, as without one; it is reported.
+    worker.on('error', (error) => {
+      this.#stopped();
+      onError(error);
+    });
   }
 
-  /** Starts the thread for the database file `db` has open. */
-  static start(db: Db, file: string): WalCheckpointer {
+  /** Starts the thread for the database file `db` has open; `onError` hears of a thread that failed. */
+  static start(db: Db, file: string, onError: (error: Error) => void): WalCheckpointer {
     const data: CheckpointWorkerData = { file, intervalMs: INTERVAL_MS };
     const worker = new Worker(workerUrl(import.meta.url, './wal-checkpoint-worker.js'), { workerData: data });
     db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
-    return new WalCheckpointer(worker, db);
+    return new WalCheckpointer(worker, db, onError);
   }
 
-  /** Stops the thread (after its current checkpoint) and gives checkpoints back to the writer. */
+  /** Stops the thread (after its current checkpoint) and gives checkpoints back to the writer. Never rejects. */
   async stop(): Promise<void> {
     if (!this.#running) return;
-    const exited = once(this.#worker, 'exit');
+    // Resolves on exit, whether the thread ended cleanly or failed ('error' is handled above).
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
     // Unreferenced, the thread would not keep the process alive until it has stopped.
     this.#worker.ref();
     this.#worker.postMessage('stop');
