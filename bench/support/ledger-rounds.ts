@@ -11,6 +11,7 @@ import { isoNow } from '../../core/audit/stamp.js';
 import { homePaths } from '../../core/config/paths.js';
 import { newId } from '../../core/domain/ids.js';
 import { openStore } from '../../core/store/open-store.js';
+import { PAGE_SIZE } from '../../core/store/sqlite/open-database.js';
 import { WalCheckpointer } from '../../core/store/sqlite/wal-checkpointer.js';
 import { AUDIT_WRITER_BATCH } from '../../gateway/audit-channel.js';
 import { ledgerSink } from '../../plugins/sink-ledger/index.js';
@@ -88,7 +89,7 @@ async function ledgerRound(home: string, offset: number): Promise<RoundResult> {
 /**
  * The same rows, plainly inserted (no chain head lookup, no canonical JSON, no SHA-256), a batch
  * per transaction, into a scratch database next to the store's (the store refuses foreign tables
- * in its own file) with the ledger's table definition, indexes, pragmas and checkpointing.
+ * in its own file) with the ledger's page size, table definition, indexes, pragmas and checkpointing.
  */
 async function plainRound(home: string, offset: number): Promise<RoundResult> {
   const source = new Database(homePaths(home).database, { readonly: true });
@@ -99,6 +100,7 @@ async function plainRound(home: string, offset: number): Promise<RoundResult> {
   source.close();
   const file = join(home, 'scratch.db');
   const db = new Database(file);
+  db.pragma(`page_size = ${PAGE_SIZE}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   const checkpointer = WalCheckpointer.start(db, file, (error) => {
