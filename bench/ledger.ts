@@ -7,10 +7,11 @@ import { verifyStoredChains } from '../core/audit/verify.js';
 import { openStore } from '../core/store/open-store.js';
 import { workerUrl } from '../core/worker-url.js';
 import { AUDIT_WRITER_RESOURCE_LIMITS } from '../gateway/audit-channel.js';
-import { round, type Benchmark, type Figure } from './harness.js';
+import { percentile, round, type Benchmark, type Figure } from './harness.js';
 import { BATCH, EVENTS, type RoundRequest, type RoundResult } from './support/ledger-rounds.js';
 
 const ROUNDS = 3;
+const median = (values: readonly number[]) => percentile(values, 50);
 
 /** Runs one round on the rounds thread. */
 async function runRound(worker: Worker, request: RoundRequest): Promise<RoundResult> {
@@ -19,11 +20,6 @@ async function runRound(worker: Worker, request: RoundRequest): Promise<RoundRes
   const [{ result, error }] = await answer;
   if (result === undefined) throw new Error(`ledger bench round failed: ${error ?? 'no result'}`);
   return result;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 const benchmark: Benchmark = {

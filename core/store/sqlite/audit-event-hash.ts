@@ -72,7 +72,7 @@ export function auditEventHash(prevHash: string, json: EventJson): string {
 }
 
 /** canonicalJson of an event's `http` (its five fields, written in sorted order). */
-export function httpJson(http: AuditHttp | null): string {
+function httpJson(http: AuditHttp | null): string {
   if (http === null) return 'null';
   const s = JSON.stringify;
   return (

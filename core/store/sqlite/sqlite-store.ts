@@ -45,7 +45,6 @@ export interface BackgroundCheckpoints {
   readonly onError: (error: CaracalError) => void;
 }
 
-
 /**
  * The embedded Store (DESIGN.md §3): one SQLite file in WAL mode, shared safely by the control
  * plane and the Gateway processes. better-sqlite3 is synchronous; each method does its work at
