@@ -114,13 +114,17 @@ export function createPolicyService(store: Store): PolicyService {
 
     async createPolicy(input) {
       const { document, format } = parse(input);
-      const policy = await store.createPolicy({
-        zoneId: input.zoneId,
-        name: input.name,
-        ...(input.description === undefined ? {} : { description: input.description }),
-      });
-      const version = await store.addPolicyVersion(policy.id, { format, source: input.source, rules: document.rules });
-      return { policy: { ...policy, latestVersion: version.version }, version };
+      // One store call, one transaction: a policy is never left without its version 1.
+      const { policy, version } = await store.createPolicy(
+        {
+          zoneId: input.zoneId,
+          name: input.name,
+          ...(input.description === undefined ? {} : { description: input.description }),
+        },
+        { format, source: input.source, rules: document.rules },
+      );
+      if (version === null) throw new CaracalError('CRC_INTERNAL', `Policy ${policy.id} was created without its first version.`);
+      return { policy, version };
     },
 
     async addVersion(policyId, input) {

@@ -6,7 +6,7 @@ import { open, seal } from '../crypto/seal.js';
 import { generateClientSecret, hashSecret } from '../crypto/secrets.js';
 import { isId } from '../domain/ids.js';
 import type { SigningKey, Zone } from '../domain/types.js';
-import type { Store } from './store.js';
+import type { NewPolicyVersion, Store } from './store.js';
 
 /** What a Store implementation hands the contract suite: a fresh, empty store and its disposal. */
 export interface StoreUnderTest {
@@ -16,6 +16,8 @@ export interface StoreUnderTest {
 
 const key = randomBytes(32);
 const hashKey = randomBytes(32);
+/** A valid policy version with no rules. */
+const emptyVersion: NewPolicyVersion = { format: 'json', source: '{}', rules: [] };
 
 /** Registers the behaviour every Store implementation must show (DESIGN.md §3); run it once per implementation. */
 export function describeStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -99,8 +101,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const a = await app(z.id);
         const provider = await store.createProvider(providerInput(z.id));
         await store.createResource({ zoneId: z.id, id: 'billing', scopes: ['r'], upstreamUrl: 'http://127.0.0.1:9', providerId: provider.id });
-        const policy = await store.createPolicy({ zoneId: z.id, name: 'p' });
-        await store.addPolicyVersion(policy.id, { format: 'json', source: '{}', rules: [] });
+        const { policy } = await store.createPolicy({ zoneId: z.id, name: 'p' }, emptyVersion);
         const set = await store.createPolicySet({ zoneId: z.id, name: 's' });
         await store.addPolicySetVersion(set.id, [{ policyId: policy.id, version: 1 }]);
         await store.activatePolicySet(z.id, set.id, 1);
@@ -344,23 +345,54 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     });
 
     describe('policies and their versions', () => {
-      it('numbers versions 1, 2, 3 and keeps earlier versions exactly as they were', async () => {
+      it('creates a policy with its version 1, then numbers versions 2, 3 and keeps earlier versions exactly as they were', async () => {
         const z = await zone();
-        const policy = await store.createPolicy({ zoneId: z.id, name: 'starter', description: 'first policy' });
+        const { policy, version: v1 } = await store.createPolicy(
+          { zoneId: z.id, name: 'starter', description: 'first policy' },
+          { format: 'toml', source: 'a = 1', rules: [{ id: 'r1' }] },
+        );
         expect(isId('policy', policy.id)).toBe(true);
-        expect(policy.latestVersion).toBe(0);
-        const v1 = await store.addPolicyVersion(policy.id, { format: 'toml', source: 'a = 1', rules: [{ id: 'r1' }] });
+        expect(policy).toMatchObject({ zoneId: z.id, name: 'starter', description: 'first policy', latestVersion: 1 });
+        expect(v1).toMatchObject({ policyId: policy.id, version: 1, format: 'toml', source: 'a = 1', rules: [{ id: 'r1' }] });
+        expect(await store.getPolicy(z.id, policy.id)).toEqual(policy);
         const v2 = await store.addPolicyVersion(policy.id, { format: 'json', source: '{"b":2}', rules: [{ id: 'r2' }] });
-        expect([v1.version, v2.version]).toEqual([1, 2]);
+        expect(v2.version).toBe(2);
         expect(await store.getPolicyVersion(policy.id, 1)).toEqual(v1);
         expect(await store.getPolicyVersion(policy.id, 3)).toBeUndefined();
         expect(await store.listPolicyVersions(policy.id)).toEqual([v1, v2]);
         expect((await store.getPolicy(z.id, 'starter'))?.latestVersion).toBe(2);
       });
 
+      it('creates a policy without a version when no first version is given', async () => {
+        const z = await zone();
+        const { policy, version } = await store.createPolicy({ zoneId: z.id, name: 'empty' });
+        expect(version).toBeNull();
+        expect(policy.latestVersion).toBe(0);
+        expect(await store.getPolicy(z.id, 'empty')).toEqual(policy);
+        expect(await store.listPolicyVersions(policy.id)).toEqual([]);
+        expect((await store.addPolicyVersion(policy.id, emptyVersion)).version).toBe(1);
+      });
+
+      // The policy row would be written first; a refused version 1 must take it back with it.
+      it.each([
+        ['an unknown format', { format: 'yaml', source: '', rules: [] }],
+        ['rules that are not a list', { format: 'json', source: '{}', rules: { id: 'r1' } }],
+        ['rules that cannot be stored as JSON', { format: 'json', source: '{}', rules: [{ id: 'r1', limit: 10n }] }],
+      ])('leaves no policy behind when its first version is refused: %s', async (_label, firstVersion) => {
+        const z = await zone();
+        await expect(store.createPolicy({ zoneId: z.id, name: 'billing' }, firstVersion as never)).rejects.toMatchObject({
+          code: 'CRC_VALIDATION',
+        });
+        expect((await store.listPolicies(z.id)).items).toEqual([]);
+        expect(await store.getPolicy(z.id, 'billing')).toBeUndefined();
+        const { policy, version } = await store.createPolicy({ zoneId: z.id, name: 'billing' }, emptyVersion);
+        expect(version?.version).toBe(1);
+        expect((await store.listPolicies(z.id)).items).toEqual([policy]);
+      });
+
       it('hands out distinct version numbers to concurrent additions', async () => {
         const z = await zone();
-        const policy = await store.createPolicy({ zoneId: z.id, name: 'p' });
+        const { policy } = await store.createPolicy({ zoneId: z.id, name: 'p' });
         const added = await Promise.all(
           Array.from({ length: 8 }, (_, i) => store.addPolicyVersion(policy.id, { format: 'json', source: `${i}`, rules: [] })),
         );
@@ -372,26 +404,26 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(
           store.addPolicyVersion('pol_01J0000000000000000000000A', { format: 'json', source: '{}', rules: [] }),
         ).rejects.toMatchObject({ code: 'CRC_NOT_FOUND' });
-        const policy = await store.createPolicy({ zoneId: z.id, name: 'p' });
+        const { policy } = await store.createPolicy({ zoneId: z.id, name: 'p' });
         await expect(store.addPolicyVersion(policy.id, { format: 'yaml' as never, source: '', rules: [] })).rejects.toMatchObject({
           code: 'CRC_VALIDATION',
         });
-        await expect(store.createPolicy({ zoneId: z.id, name: 'p' })).rejects.toMatchObject({
+        expect(await store.listPolicyVersions(policy.id)).toEqual([]);
+        await expect(store.createPolicy({ zoneId: z.id, name: 'p' }, emptyVersion)).rejects.toMatchObject({
           code: 'CRC_CONFLICT',
           details: { field: 'name' },
         });
         expect((await store.listPolicies(z.id)).items.map((p) => p.name)).toEqual(['p']);
+        expect((await store.getPolicy(z.id, 'p'))?.latestVersion).toBe(0);
       });
     });
 
     describe('policy sets, activation and history', () => {
       async function setup() {
         const z = await zone();
-        const policy = await store.createPolicy({ zoneId: z.id, name: 'p' });
-        await store.addPolicyVersion(policy.id, { format: 'json', source: '{}', rules: [] });
-        await store.addPolicyVersion(policy.id, { format: 'json', source: '{}', rules: [] });
-        const other = await store.createPolicy({ zoneId: z.id, name: 'q' });
-        await store.addPolicyVersion(other.id, { format: 'json', source: '{}', rules: [] });
+        const { policy } = await store.createPolicy({ zoneId: z.id, name: 'p' }, emptyVersion);
+        await store.addPolicyVersion(policy.id, emptyVersion);
+        const { policy: other } = await store.createPolicy({ zoneId: z.id, name: 'q' }, emptyVersion);
         const set = await store.createPolicySet({ zoneId: z.id, name: 'default' });
         return { z, policy, other, set };
       }
@@ -416,8 +448,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it('refuses members that do not exist in the zone, or repeat a policy', async () => {
         const { policy, set } = await setup();
         const elsewhere = await zone('elsewhere');
-        const foreign = await store.createPolicy({ zoneId: elsewhere.id, name: 'p' });
-        await store.addPolicyVersion(foreign.id, { format: 'json', source: '{}', rules: [] });
+        const { policy: foreign } = await store.createPolicy({ zoneId: elsewhere.id, name: 'p' }, emptyVersion);
         await expect(store.addPolicySetVersion(set.id, [{ policyId: policy.id, version: 9 }])).rejects.toThrow(
           new RegExp(`${policy.id}@9`),
         );

@@ -72,7 +72,11 @@ export interface Store {
   deleteProvider(id: string): Promise<void>;
 
   // Policies and their immutable versions
-  createPolicy(input: NewPolicy): Promise<Policy>;
+  /**
+   * Creates a policy and, when given, its version 1 in one transaction: a first version the store
+   * refuses leaves no policy behind. `version` is null exactly when `firstVersion` is omitted.
+   */
+  createPolicy(input: NewPolicy, firstVersion?: NewPolicyVersion): Promise<CreatedPolicy>;
   getPolicy(zoneId: string, ref: string): Promise<Policy | undefined>;
   listPolicies(zoneId: string, options?: ListOptions): Promise<Page<Policy>>;
   /** Appends version latest+1 atomically. */
@@ -193,6 +197,12 @@ export interface NewPolicyVersion {
   readonly format: PolicyFormat;
   readonly source: string;
   readonly rules: readonly unknown[];
+}
+
+/** A policy as just created, with its version 1 when a first version was given. */
+export interface CreatedPolicy {
+  readonly policy: Policy;
+  readonly version: PolicyVersion | null;
 }
 
 export interface NewPolicySet {

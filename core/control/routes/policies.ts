@@ -81,7 +81,7 @@ export function policyRoutes(app: FastifyInstance, ctx: ControlContext): void {
     const zone = await requireZone(ctx, request.params.zone);
     const input = parseInput(policyCreate, request.body, 'policy');
     if (input.document === undefined) {
-      const policy = await ctx.store.createPolicy({ zoneId: zone.id, name: input.name, description: input.description });
+      const { policy } = await ctx.store.createPolicy({ zoneId: zone.id, name: input.name, description: input.description });
       recordChange(ctx, request.id, { zone: zone.id, action: 'policy.create', subject: policy.id, after: policyView(policy) });
       return reply.status(201).send({ ...policyView(policy), created_version: null });
     }

@@ -115,8 +115,7 @@ describe('opening a database', () => {
     const file = join(dir, 'caracal.db');
     const store = SqliteStore.open(file);
     const zone = await store.createZone({ name: 'eval', kind: 'evaluation' });
-    const policy = await store.createPolicy({ zoneId: zone.id, name: 'p' });
-    await store.addPolicyVersion(policy.id, { format: 'json', source: '{}', rules: [] });
+    await store.createPolicy({ zoneId: zone.id, name: 'p' }, { format: 'json', source: '{}', rules: [] });
     await store.appendAudit([{ type: 'admin.change', zone: zone.id, request_id: 'req_1', decision: 'allow', reason: 'ok' }]);
     const raw = new Database(file);
     expect(() => raw.exec("UPDATE policy_versions SET source = 'changed'")).toThrow(/immutable/);

@@ -10,7 +10,7 @@ import type {
   PolicyVersion,
 } from '../../domain/types.js';
 import { CaracalError } from '../../errors.js';
-import type { NewPolicy, NewPolicySet, NewPolicyVersion } from '../store.js';
+import type { CreatedPolicy, NewPolicy, NewPolicySet, NewPolicyVersion } from '../store.js';
 import { checkName, checkOneOf, checkVersion, isList } from './checks.js';
 import { pageLimit } from './paging.js';
 import { toActive, toPolicySetVersion, toPolicyVersion, toVersioned } from './rows.js';
@@ -34,8 +34,14 @@ export class SqlitePolicies {
 
   // Policies
 
-  createPolicy(input: NewPolicy): Promise<Policy> {
-    return this.#db.write(() => this.#createVersioned('policies', 'policy', input));
+  createPolicy(input: NewPolicy, firstVersion?: NewPolicyVersion): Promise<CreatedPolicy> {
+    return this.#db.write(() => {
+      const policy = this.#createVersioned('policies', 'policy', input);
+      if (firstVersion === undefined) return { policy, version: null };
+      // Same transaction as the policy row: a refused first version rolls the policy back with it.
+      const version = this.#insertPolicyVersion(policy, firstVersion);
+      return { policy: { ...policy, latestVersion: version.version }, version };
+    });
   }
 
   getPolicy(zoneId: string, ref: string): Promise<Policy | undefined> {
@@ -55,22 +61,7 @@ export class SqlitePolicies {
     return this.#db.write(() => {
       const policy = this.#db.sql('SELECT * FROM policies WHERE id = ?').get(policyId) as VersionedRow | undefined;
       if (policy === undefined) throw notFound(`Policy ${policyId}`);
-      if (typeof input.source !== 'string' || !Array.isArray(input.rules)) {
-        throw new CaracalError('CRC_VALIDATION', 'A policy version needs its source text and its rules (a list).');
-      }
-      const version: PolicyVersion = {
-        policyId,
-        version: policy.latest_version + 1,
-        format: checkOneOf(input.format, POLICY_FORMATS, 'format'),
-        source: input.source,
-        rules: JSON.parse(JSON.stringify(input.rules)) as unknown[],
-        createdAt: now(),
-      };
-      this.#db.sql(
-        'INSERT INTO policy_versions (policy_id, version, format, source, rules, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(policyId, version.version, version.format, version.source, JSON.stringify(version.rules), version.createdAt);
-      this.#db.sql('UPDATE policies SET latest_version = ? WHERE id = ?').run(version.version, policyId);
-      return version;
+      return this.#insertPolicyVersion(toVersioned(policy), input);
     });
   }
 
@@ -224,6 +215,36 @@ export class SqlitePolicies {
       { name: `A ${what} named "${item.name}" already exists in zone ${item.zoneId}; choose another name.` },
     );
     return item;
+  }
+
+  /** Checks and stores version latest+1 of a policy; call inside a write transaction. */
+  #insertPolicyVersion(policy: Pick<Policy, 'id' | 'latestVersion'>, input: NewPolicyVersion): PolicyVersion {
+    if (typeof input.source !== 'string' || !Array.isArray(input.rules)) {
+      throw new CaracalError('CRC_VALIDATION', 'A policy version needs its source text and its rules (a list).');
+    }
+    const format = checkOneOf(input.format, POLICY_FORMATS, 'format');
+    let rules: string;
+    try {
+      rules = JSON.stringify(input.rules);
+    } catch (error) {
+      throw new CaracalError('CRC_VALIDATION', 'The rules of a policy version must be JSON values; these cannot be stored.', {
+        cause: error,
+        details: { field: 'rules' },
+      });
+    }
+    const version: PolicyVersion = {
+      policyId: policy.id,
+      version: policy.latestVersion + 1,
+      format,
+      source: input.source,
+      rules: JSON.parse(rules) as unknown[],
+      createdAt: now(),
+    };
+    this.#db.sql(
+      'INSERT INTO policy_versions (policy_id, version, format, source, rules, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(policy.id, version.version, version.format, version.source, rules, version.createdAt);
+    this.#db.sql('UPDATE policies SET latest_version = ? WHERE id = ?').run(version.version, policy.id);
+    return version;
   }
 
   /** Checks a set version's members: each an existing version of a distinct policy of the zone. */

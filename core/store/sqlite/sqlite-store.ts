@@ -18,6 +18,7 @@ import type {
 import type {
   AppPatch,
   AuditTail,
+  CreatedPolicy,
   NewApp,
   NewPolicy,
   NewPolicySet,
@@ -135,7 +136,8 @@ export class SqliteStore implements Store {
   updateProvider = (id: string, patch: ProviderPatch): Promise<Provider> => this.#objects.updateProvider(id, patch);
   deleteProvider = (id: string): Promise<void> => this.#objects.deleteProvider(id);
 
-  createPolicy = (input: NewPolicy): Promise<Policy> => this.#policies.createPolicy(input);
+  createPolicy = (input: NewPolicy, firstVersion?: NewPolicyVersion): Promise<CreatedPolicy> =>
+    this.#policies.createPolicy(input, firstVersion);
   getPolicy = (zoneId: string, ref: string): Promise<Policy | undefined> => this.#policies.getPolicy(zoneId, ref);
   listPolicies = (zoneId: string, options?: ListOptions): Promise<Page<Policy>> =>
     this.#policies.listPolicies(zoneId, options);
