@@ -47,7 +47,8 @@ describe('WalCheckpointer', () => {
   it('copies committed pages into the database file from its own thread', async () => {
     const errors: Error[] = [];
     const checkpointer = WalCheckpointer.start(db, file, (error) => errors.push(error));
-    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(8000);
+    // 32 MiB of WAL in this database's 4 KiB pages.
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(8192);
     const before = databaseBytes();
     write();
     expect(await waitFor(() => databaseBytes() >= before + 1_000_000, 5000)).toBe(true);
@@ -64,6 +65,22 @@ describe('WalCheckpointer', () => {
     expect(errors[0]?.message).toMatch(/unable to open database file|does not exist/);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     await checkpointer.stop();
+  });
+
+  it('sizes the fallback checkpoint in bytes: 32 MiB of WAL in 16 KiB pages too', async () => {
+    const largeFile = join(dir, 'large.db');
+    const large = new Database(largeFile);
+    try {
+      large.pragma('page_size = 16384');
+      large.pragma('journal_mode = WAL');
+      const checkpointer = WalCheckpointer.start(large, largeFile, (error) => {
+        throw error;
+      });
+      expect(large.pragma('wal_autocheckpoint', { simple: true })).toBe(2048);
+      await checkpointer.stop();
+    } finally {
+      large.close();
+    }
   });
 
   // The control for the first test: the database file grows because of the thread, not the commit.

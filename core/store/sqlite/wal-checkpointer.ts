@@ -6,12 +6,12 @@ import type { CheckpointWorkerData } from './wal-checkpoint-worker.js';
 /** How often the thread checkpoints (a checkpoint with nothing to copy costs a few µs). */
 const INTERVAL_MS = 50;
 /**
- * The writer's own automatic checkpoint, in WAL pages, while the thread does the work: a fallback
- * that bounds the WAL (8,000 pages: 128 MiB of 16 KiB pages, 31 MiB of 4 KiB ones) if the thread
- * falls behind or never catches up under continuous writes. SQLite's default of 1,000 pages is
- * restored when the thread stops.
+ * The writer's own automatic checkpoint while the thread does the work: a fallback that bounds the
+ * WAL at about 32 MiB if the thread falls behind or never catches up under continuous writes. SQLite
+ * counts it in pages, so it is set from the database's page size (2,048 pages of 16 KiB, 8,192 of
+ * 4 KiB). SQLite's default of 1,000 pages is restored when the thread stops.
  */
-const FALLBACK_PAGES = 8000;
+const FALLBACK_WAL_BYTES = 32 * 1024 * 1024;
 const DEFAULT_PAGES = 1000;
 
 /**
@@ -42,7 +42,7 @@ export class WalCheckpointer {
   static start(db: Db, file: string, onError: (error: Error) => void): WalCheckpointer {
     const data: CheckpointWorkerData = { file, intervalMs: INTERVAL_MS };
     const worker = new Worker(workerUrl(import.meta.url, './wal-checkpoint-worker.js'), { workerData: data });
-    db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+    db.pragma(`wal_autocheckpoint = ${fallbackPages(db)}`);
     return new WalCheckpointer(worker, db, onError);
   }
 
@@ -62,4 +62,10 @@ export class WalCheckpointer {
     this.#running = false;
     if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${DEFAULT_PAGES}`);
   }
+}
+
+/** The fallback checkpoint threshold in pages of this database (never below SQLite's default). */
+function fallbackPages(db: Db): number {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  return Math.max(DEFAULT_PAGES, Math.ceil(FALLBACK_WAL_BYTES / pageSize));
 }
