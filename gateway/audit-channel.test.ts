@@ -46,4 +46,16 @@ describe('the audit channel (the Gateway side of its audit thread)', () => {
       await store.close();
     }
   });
+
+  it('counts and reports, once, events that arrive after it was closed', async () => {
+    home = mkdtempSync(join(tmpdir(), 'caracal-channel-'));
+    const errors: string[] = [];
+    const channel = await openAuditChannel({ home, databaseUrl: '' }, (message) => errors.push(message));
+    channel.append(event('req_stored'));
+    expect(await channel.close()).toMatchObject({ recorded: 1, dropped: 0 });
+    channel.append(event('req_late1'));
+    channel.append(event('req_late2'));
+    expect(channel.stats()).toMatchObject({ dropped: 2, pending: 0 });
+    expect(errors).toEqual([expect.stringMatching(/arrived after the audit writer was closed/)]);
+  });
 });

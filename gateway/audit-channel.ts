@@ -59,6 +59,8 @@ export async function openAuditChannel(store: { readonly home: string; readonly 
   let batch = '';
   let pending = 0;
   let unserialisable = 0;
+  /** Events appended after close(): dropped. */
+  let unstored = 0;
   /** Events dropped since the last post, and why the first was: reported once per post, not per request. */
   let droppedSincePost = 0;
   let dropReason = '';
@@ -99,11 +101,16 @@ export async function openAuditChannel(store: { readonly home: string; readonly 
     batch = '';
     pending = 0;
   };
-  const stats = (): AuditChannelStats => ({ ...last, dropped: last.dropped + unserialisable, pending });
+  const stats = (): AuditChannelStats => ({ ...last, dropped: last.dropped + unserialisable + unstored, pending });
 
   return {
     append(event) {
-      if (closing !== undefined) return;
+      if (closing !== undefined) {
+        // Too late to be stored: counted, and said once (shutdown waits for requests first, so
+        // this is a request that outlived the drain).
+        if (unstored++ === 0) onError('an audit event arrived after the audit writer was closed and was dropped (a request outlived the shutdown drain)');
+        return;
+      }
       let json: string;
       try {
         json = JSON.stringify(event);

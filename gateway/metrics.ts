@@ -24,6 +24,8 @@ export function createGatewayMetrics(tokenCache: () => { hits: number; misses: n
     name: 'caracal_gateway_token_cache_hit_ratio',
     help: 'Share of token verifications answered from the verified-token cache',
     registers: [registry],
+    // Under --workers, each worker has its own cache: the primary reports their mean.
+    aggregator: 'average',
     collect() {
       const { hits, misses } = tokenCache();
       this.set(hits + misses === 0 ? 0 : hits / (hits + misses));

@@ -48,12 +48,15 @@ import type { VerifiedToken, VerifyFailure } from '../core/token/verify.js';
 import { closestResource } from './closest-resource.js';
 import type { GatewayState, RoutedResource } from './state.js';
 
+/** The request limits (DESIGN.md §5), configurable (run-gateway.ts limitsFromEnv). */
 export interface GatewayLimits {
+  /** The request line and header block, checked by Node's parser (431 beyond it). */
+  readonly maxHeaderBytes: number;
   readonly maxTokenBytes: number;
   readonly maxBodyBytes: number;
 }
 
-export const defaultGatewayLimits: GatewayLimits = { maxTokenBytes: 4096, maxBodyBytes: 10 * 1024 * 1024 };
+export const defaultGatewayLimits: GatewayLimits = { maxHeaderBytes: 16 * 1024, maxTokenBytes: 4096, maxBodyBytes: 10 * 1024 * 1024 };
 
 export interface PipelineDeps {
   /** The current snapshot (swapped whole when the store changes). */
@@ -103,9 +106,21 @@ interface RefusedToken {
  */
 const SNAPSHOT_SLACK_MS = 2000;
 
+/** The request handler, and how many requests it has taken whose audit event is not queued yet. */
+export interface Pipeline {
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Requests not yet recorded (shutdown waits for them before it flushes the audit). */
+  readonly unrecorded: () => number;
+}
+
 /** Creates the request handler that runs the stages above. */
-export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createPipeline(deps: PipelineDeps): Pipeline {
   const { hooks } = deps;
+  let unrecorded = 0;
+  const record = (event: AuditEventInput) => {
+    unrecorded -= 1;
+    deps.record(event);
+  };
 
   function refuse(req: IncomingMessage, res: ServerResponse, ex: Exchange, reason: RefusalReason, message?: string, hint?: string): void {
     const status = sendRefusal(res, reason, ex.requestId, message, req, hint);
@@ -186,13 +201,14 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       });
     }
     if (hooks.has('onRecord')) {
-      void hooks.runHook('onRecord', event.detail ?? {}, { event }).then((detail) => deps.record({ ...event, detail }));
+      void hooks.runHook('onRecord', event.detail ?? {}, { event }).then((detail) => record({ ...event, detail }));
     } else {
-      deps.record(event);
+      record(event);
     }
   }
 
-  return function handle(req: IncomingMessage, res: ServerResponse): void {
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    unrecorded += 1;
     // receive
     const target = checkTarget(req.url ?? '');
     const ex: Exchange = {
@@ -242,7 +258,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       },
       () => refuse(req, res, ex, 'kid_unknown'),
     );
-  };
+  }
 
   /**
    * Refuses, unless the snapshot may predate what the token was minted against: then rebuilds it
@@ -356,6 +372,8 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       finish(ex, req, upstreamStatus ?? 502, upstreamStatus, forwardedReason(upstreamStatus, resource), 'allow');
     });
   }
+
+  return { handle, unrecorded: () => unrecorded };
 }
 
 /** How a forwarded exchange is recorded: a server error, a rejected provider credential, or ok. */

@@ -11,6 +11,7 @@ export const gatewayPlugin = definePlugin({
     {
       name: 'gateway',
       description: 'the Gateway: verifies tokens, evaluates policy, forwards and audits each call (default 127.0.0.1:4701)',
+      workers: true,
       run: async (cli, options) => (await import('./run-gateway.js')).runGateway(cli, options),
     },
   ],

@@ -1,32 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import { CaracalError } from '../core/errors.js';
 import { defaultUpstreamLimits } from './forward.js';
-import { upstreamLimitsFromEnv } from './run-gateway.js';
+import { defaultGatewayLimits } from './pipeline.js';
+import { limitsFromEnv } from './run-gateway.js';
 
-describe('upstreamLimitsFromEnv', () => {
+describe('limitsFromEnv', () => {
   it('keeps the DESIGN.md §5 defaults when nothing is set', () => {
-    expect(upstreamLimitsFromEnv({})).toEqual(defaultUpstreamLimits);
+    expect(limitsFromEnv({})).toEqual({ request: defaultGatewayLimits, upstream: defaultUpstreamLimits });
+    expect(defaultGatewayLimits).toEqual({ maxHeaderBytes: 16 * 1024, maxTokenBytes: 4096, maxBodyBytes: 10 * 1024 * 1024 });
     expect(defaultUpstreamLimits).toMatchObject({ connectTimeoutMs: 5000, headersTimeoutMs: 30_000, idleTimeoutMs: 60_000 });
   });
 
-  it('reads each timeout from its variable', () => {
-    const limits = upstreamLimitsFromEnv({
+  it('reads each limit from its variable', () => {
+    const limits = limitsFromEnv({
+      CARACAL_GATEWAY_MAX_HEADER_BYTES: '8192',
+      CARACAL_GATEWAY_MAX_TOKEN_BYTES: '2048',
+      CARACAL_GATEWAY_MAX_BODY_BYTES: '1000',
       CARACAL_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: '250',
       CARACAL_GATEWAY_UPSTREAM_HEADERS_TIMEOUT_MS: '500',
       CARACAL_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS: '750',
     });
-    expect(limits).toEqual({ ...defaultUpstreamLimits, connectTimeoutMs: 250, headersTimeoutMs: 500, idleTimeoutMs: 750 });
+    expect(limits).toEqual({
+      request: { maxHeaderBytes: 8192, maxTokenBytes: 2048, maxBodyBytes: 1000 },
+      upstream: { ...defaultUpstreamLimits, connectTimeoutMs: 250, headersTimeoutMs: 500, idleTimeoutMs: 750 },
+    });
   });
 
-  it.each(['0', '-5', '1.5', 'soon', '9999999999'])('refuses %j with a configuration error naming the variable', (value) => {
-    let caught: unknown;
-    try {
-      upstreamLimitsFromEnv({ CARACAL_GATEWAY_UPSTREAM_HEADERS_TIMEOUT_MS: value });
-    } catch (error) {
-      caught = error;
+  it.each([
+    ['CARACAL_GATEWAY_UPSTREAM_HEADERS_TIMEOUT_MS', 'milliseconds'],
+    ['CARACAL_GATEWAY_MAX_BODY_BYTES', 'bytes'],
+  ])('refuses bad values of %s with a configuration error naming the variable and its unit', (name, unit) => {
+    for (const value of ['0', '-5', '1.5', 'soon', '9999999999']) {
+      let caught: unknown;
+      try {
+        limitsFromEnv({ [name]: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(CaracalError);
+      expect((caught as CaracalError).code).toBe('CRC_CONFIG_INVALID');
+      expect((caught as CaracalError).message).toContain(name);
+      expect((caught as CaracalError).message).toContain(unit);
     }
-    expect(caught).toBeInstanceOf(CaracalError);
-    expect((caught as CaracalError).code).toBe('CRC_CONFIG_INVALID');
-    expect((caught as CaracalError).message).toContain('CARACAL_GATEWAY_UPSTREAM_HEADERS_TIMEOUT_MS');
   });
 });

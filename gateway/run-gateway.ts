@@ -1,7 +1,10 @@
+import cluster from 'node:cluster';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import type { CliContext } from '../core/cli/context.js';
-import { gatewayUrl } from '../core/config/settings.js';
+import { gatewayUrl, type Settings } from '../core/config/settings.js';
+import type { Logger } from 'pino';
 import { createLogger } from '../core/log/logger.js';
 import { loadPlugins } from '../core/plugin/loader.js';
 import type { ServeOptions } from '../core/plugin/types.js';
@@ -11,59 +14,89 @@ import { openStore } from '../core/store/open-store.js';
 import { failingSinks } from '../core/audit/sink-status.js';
 import { openAuditChannel } from './audit-channel.js';
 import { CaracalError } from '../core/errors.js';
+import { portInUseError } from '../core/stack/port-in-use.js';
 import { homePaths } from '../core/config/paths.js';
 import { deriveSubkeys, loadMasterKey } from '../core/crypto/master-key.js';
 import type { Plugin } from '../core/plugin/types.js';
 import { defaultUpstreamLimits, type UpstreamLimits } from './forward.js';
 import { createOutbound } from './outbound.js';
 import { createGatewayMetrics } from './metrics.js';
-import { defaultGatewayLimits, type PrepareGates } from './pipeline.js';
+import { defaultGatewayLimits, type GatewayLimits, type PrepareGates } from './pipeline.js';
 import { createGatewayRuntime } from './runtime.js';
 import { createGatewayServer } from './server.js';
+import { clusterMetrics, runGatewayPrimary, untilPrimaryStops } from './cluster.js';
 
-/** Header block limit (DESIGN.md §5). */
-const MAX_HEADER_BYTES = 16 * 1024;
+/** The Gateway's limits (DESIGN.md §5): on requests, and on its calls to upstreams. */
+export interface Limits {
+  readonly request: GatewayLimits;
+  readonly upstream: UpstreamLimits;
+}
 
-/** Environment overrides of the upstream timeouts (milliseconds), e.g. for tests of a slow upstream. */
-const UPSTREAM_TIMEOUT_ENV = {
-  CARACAL_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: 'connectTimeoutMs',
-  CARACAL_GATEWAY_UPSTREAM_HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
-  CARACAL_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
+/** The environment variable of each limit; a name ending in _MS is milliseconds, _BYTES bytes. */
+const LIMIT_ENV = {
+  CARACAL_GATEWAY_MAX_HEADER_BYTES: ['request', 'maxHeaderBytes'],
+  CARACAL_GATEWAY_MAX_TOKEN_BYTES: ['request', 'maxTokenBytes'],
+  CARACAL_GATEWAY_MAX_BODY_BYTES: ['request', 'maxBodyBytes'],
+  CARACAL_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: ['upstream', 'connectTimeoutMs'],
+  CARACAL_GATEWAY_UPSTREAM_HEADERS_TIMEOUT_MS: ['upstream', 'headersTimeoutMs'],
+  CARACAL_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS: ['upstream', 'idleTimeoutMs'],
 } as const;
 
 /**
- * The upstream limits: DESIGN.md §5 defaults (connect 5 s, response headers 30 s, idle 60 s),
- * each overridable by its environment variable above, a whole number of milliseconds from 1.
+ * The limits: DESIGN.md §5 defaults (header block 16 KiB, token 4 KiB, body 10 MiB; upstream
+ * connect 5 s, response headers 30 s, idle 60 s), each overridable by its environment variable
+ * above, a whole number from 1.
  */
-export function upstreamLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): UpstreamLimits {
-  const limits: { -readonly [K in keyof UpstreamLimits]: number } = { ...defaultUpstreamLimits };
-  for (const [name, field] of Object.entries(UPSTREAM_TIMEOUT_ENV)) {
+export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Limits {
+  const request: Record<string, number> = { ...defaultGatewayLimits };
+  const upstream: Record<string, number> = { ...defaultUpstreamLimits };
+  for (const [name, [part, field]] of Object.entries(LIMIT_ENV)) {
     const text = env[name];
     if (text === undefined || text === '') continue;
+    const limits = part === 'request' ? request : upstream;
     if (!/^[1-9][0-9]{0,8}$/.test(text)) {
-      throw new CaracalError('CRC_CONFIG_INVALID', `${name} must be a whole number of milliseconds from 1, not "${text.slice(0, 20)}"`, {
-        hint: `unset ${name} to use the default (${defaultUpstreamLimits[field]} ms)`,
+      const unit = name.endsWith('_MS') ? 'milliseconds' : 'bytes';
+      throw new CaracalError('CRC_CONFIG_INVALID', `${name} must be a whole number of ${unit} from 1, not "${text.slice(0, 20)}"`, {
+        hint: `unset ${name} to use the default (${String(limits[field])} ${unit})`,
       });
     }
     limits[field] = Number(text);
   }
-  return limits;
+  return { request: request as unknown as GatewayLimits, upstream: upstream as unknown as UpstreamLimits };
 }
+
+/** How long a stopping Gateway lets in-flight requests finish, then how long it waits for their events. */
+const DRAIN_MS = 10_000;
+const RECORD_WAIT_MS = 5_000;
 
 /**
  * Runs the Gateway in the foreground until SIGTERM/SIGINT: loads the snapshot, starts the audit
- * thread, serves, and on shutdown stops accepting, lets in-flight requests finish, then flushes
- * every audit event before exiting. Upstream timeouts can be changed through the environment
- * (see upstreamLimitsFromEnv: CARACAL_GATEWAY_UPSTREAM_{CONNECT,HEADERS,IDLE}_TIMEOUT_MS).
+ * thread, serves, and on shutdown stops accepting, lets in-flight requests finish (10 s), waits
+ * until each has queued its audit event, then flushes every event before exiting. Limits can be
+ * changed through the environment (limitsFromEnv). With `gateway.workers` above 1 this process
+ * supervises that many Gateway processes instead (cluster.ts).
  */
 export async function runGateway(cli: CliContext, options: ServeOptions): Promise<void> {
-  const settings = cli.settings({ gatewayHost: options.host, gatewayPort: options.port });
+  const settings = cli.settings({ gatewayHost: options.host, gatewayPort: options.port, gatewayWorkers: options.workers });
   const logger = createLogger({ name: 'gateway', level: settings.log_level });
-  const upstreamLimits = upstreamLimitsFromEnv();
+  const { workers } = settings.gateway;
+  if (cluster.isWorker) {
+    // The IPC channel to the primary would keep a worker alive after it stopped, or failed to start.
+    return serve(cli, settings, logger).finally(() => cluster.worker?.disconnect());
+  }
+  if (workers === 1) return serve(cli, settings, logger);
+  return runGatewayPrimary(workers, logger, (port) => {
+    logger.info({ url: gatewayUrl({ ...settings, gateway: { ...settings.gateway, port } }), workers }, 'gateway listening');
+  });
+}
+
+/** One Gateway process: a whole Gateway, alone or as one of the workers. */
+async function serve(cli: CliContext, settings: Settings, logger: Logger): Promise<void> {
+  const limits = limitsFromEnv();
   const store = await openStore({ home: settings.home, databaseUrl: settings.database_url });
   const { driver, failures, plugins } = await loadPlugins({ builtins: cli.builtins, home: settings.home, mode: 'serve', driver: { onHookError: (error) => logger.warn({ code: error.code }, error.message) } });
   for (const failure of failures) logger.warn({ plugin: failure.name }, `plugin disabled: ${failure.error}`);
-  const outbound = createOutbound(upstreamLimits);
+  const outbound = createOutbound(limits.upstream);
   const runtime = await createGatewayRuntime({
     store,
     policy: createPolicyService(store),
@@ -73,38 +106,54 @@ export async function runGateway(cli: CliContext, options: ServeOptions): Promis
   });
   const audit = await openAuditChannel({ home: settings.home, databaseUrl: settings.database_url }, (message) => logger.error(message));
   const metrics = createGatewayMetrics(() => runtime.verifier.stats());
+  const metricsText = cluster.isWorker ? clusterMetrics(metrics.registry) : () => metrics.registry.metrics();
   const auditGauge = setInterval(() => metrics.audit(audit.stats()), 1000);
   auditGauge.unref();
-  const server = createGatewayServer({
+  const { server, unrecorded } = createGatewayServer({
     state: () => runtime.state(),
     hooks: driver,
     prepare: prepareGates(plugins.map((p) => p.plugin)),
-    limits: defaultGatewayLimits,
+    limits: limits.request,
     record: (event) => audit.append(event),
     observe: (outcome) => metrics.observe(outcome),
-    metrics,
-    maxHeaderBytes: MAX_HEADER_BYTES,
+    metrics: { contentType: metrics.registry.contentType, text: metricsText },
     degraded: () => failingSinks(audit.stats().sinks),
   });
-  server.listen(settings.gateway.port, settings.gateway.host);
-  await once(server, 'listening');
-  const address = server.address() as AddressInfo;
-  logger.info({ url: gatewayUrl({ ...settings, gateway: { host: settings.gateway.host, port: address.port } }), ready: runtime.state().detail }, 'gateway listening');
-
-  await untilSignal(async (signal) => {
-    logger.info({ signal }, 'stopping: draining requests and flushing audit');
+  /** Stops what was started, in order; the audit writer last but the store, so every event is stored. */
+  const release = async () => {
     clearInterval(auditGauge);
     runtime.stop();
-    server.close();
-    server.closeIdleConnections();
-    const drained = once(server, 'close');
-    const deadline = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
-    await Promise.race([drained, deadline]);
-    server.closeAllConnections();
     const stats = await audit.close();
     await outbound.close();
     await driver.runHook('teardown', { reason: 'shutdown' });
     await store.close();
+    return stats;
+  };
+  server.listen(settings.gateway.port, settings.gateway.host);
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    await release();
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw portInUseError(settings.gateway.port, 'gateway', 'caracal serve gateway --port N, or CARACAL_GATEWAY_PORT=N, or [gateway] port = N in the home’s config.toml', error);
+  }
+  const address = server.address() as AddressInfo;
+  const url = gatewayUrl({ ...settings, gateway: { ...settings.gateway, port: address.port } });
+  logger.info({ url, ready: runtime.state().detail, ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) }, cluster.isWorker ? 'gateway worker listening' : 'gateway listening');
+
+  const until = cluster.isWorker ? untilPrimaryStops : untilSignal;
+  await until(async (signal) => {
+    logger.info({ signal }, 'stopping: draining requests and flushing audit');
+    server.close();
+    server.closeIdleConnections();
+    const drained = once(server, 'close');
+    await Promise.race([drained, delay(DRAIN_MS, undefined, { ref: false })]);
+    server.closeAllConnections();
+    // Requests cut at the deadline end in the next ticks; their events are queued before the flush.
+    const waitUntil = Date.now() + RECORD_WAIT_MS;
+    while (unrecorded() > 0 && Date.now() < waitUntil) await delay(10);
+    if (unrecorded() > 0) logger.error({ requests: unrecorded() }, 'requests still unrecorded at shutdown: their audit events are lost');
+    const stats = await release();
     logger.info({ recorded: stats.recorded, dropped: stats.dropped }, 'stopped');
   });
 }

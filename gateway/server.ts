@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { AuditEventInput } from '../core/audit/event.js';
 import { newId } from '../core/domain/ids.js';
-import type { GatewayMetrics } from './metrics.js';
 import type { PipelineDeps } from './pipeline.js';
 import { createPipeline } from './pipeline.js';
 import { refusals } from './refusals.js';
@@ -11,9 +10,8 @@ import { refusals } from './refusals.js';
 export const RESERVED_PREFIX = '/_caracal/';
 
 export interface GatewayServerOptions extends PipelineDeps {
-  readonly metrics: GatewayMetrics;
-  /** Header block limit in bytes (DESIGN.md §5: 16 KiB). */
-  readonly maxHeaderBytes: number;
+  /** `/_caracal/metrics`: the Prometheus text (every worker's, summed, under --workers). */
+  readonly metrics: { readonly contentType: string; text(): Promise<string> };
   /** The detail when ready but degraded (e.g. a failing audit sink): shown, never a 503. */
   readonly degraded?: () => string | null;
 }
@@ -23,12 +21,12 @@ export interface GatewayServerOptions extends PipelineDeps {
  * pipeline. Header-block overflows and malformed requests are answered by Node's parser before a
  * request exists; they still get the JSON refusal and an audit event here.
  */
-export function createGatewayServer(options: GatewayServerOptions): Server {
-  const handle = createPipeline(options);
+export function createGatewayServer(options: GatewayServerOptions): { server: Server; unrecorded: () => number } {
+  const { handle, unrecorded } = createPipeline(options);
   const server = createServer(
     // requireHostHeader off: Node would answer a Host-less HTTP/1.1 request with a bare 400 and no
     // audit event; the pipeline refuses it itself (JSON body, request ID, event).
-    { maxHeaderSize: options.maxHeaderBytes, requestTimeout: 0, headersTimeout: 10_000, keepAliveTimeout: 65_000, requireHostHeader: false },
+    { maxHeaderSize: options.limits.maxHeaderBytes, requestTimeout: 0, headersTimeout: 10_000, keepAliveTimeout: 65_000, requireHostHeader: false },
     (req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? '';
       if (url.startsWith(RESERVED_PREFIX)) return serveOwn(url, res, options);
@@ -58,7 +56,7 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
     options.record(event);
     options.observe({ decision: 'deny', status: refusal.status, latencyMs: 0 });
   });
-  return server;
+  return { server, unrecorded };
 }
 
 function serveOwn(url: string, res: ServerResponse, options: GatewayServerOptions): void {
@@ -71,10 +69,13 @@ function serveOwn(url: string, res: ServerResponse, options: GatewayServerOption
     return json(res, state.ready ? 200 : 503, { ok: state.ready, detail });
   }
   if (path === '/_caracal/metrics') {
-    void options.metrics.registry.metrics().then((text) => {
-      res.writeHead(200, { 'content-type': options.metrics.registry.contentType });
-      res.end(text);
-    });
+    options.metrics.text().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': options.metrics.contentType });
+        res.end(text);
+      },
+      (error: Error) => json(res, 503, { error: 'metrics_unavailable', message: error.message }),
+    );
     return;
   }
   json(res, 404, { error: 'not_found', message: `no Gateway endpoint ${path ?? ''}` });

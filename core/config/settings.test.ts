@@ -18,7 +18,7 @@ describe('loadSettings', () => {
     const fast = loadSettings({ home }, {});
     const validated = loadSettings({ home }, { CARACAL_LOG_LEVEL: 'info' });
     expect(fast).toEqual(validated);
-    expect(fast).toMatchObject({ home, control: { host: '127.0.0.1', port: 4700 }, gateway: { port: 4701 }, audit: { sinks: [] } });
+    expect(fast).toMatchObject({ home, control: { host: '127.0.0.1', port: 4700 }, gateway: { port: 4701, workers: 1 }, audit: { sinks: [] } });
   });
 
   it('takes flags over environment over the file, and validates the result', () => {
@@ -27,5 +27,17 @@ describe('loadSettings', () => {
     expect(loadSettings({ home }, { CARACAL_CONTROL_PORT: '6000' }).control.port).toBe(6000);
     expect(loadSettings({ home, controlPort: 7000 }, { CARACAL_CONTROL_PORT: '6000' }).control.port).toBe(7000);
     expect(() => loadSettings({ home }, { CARACAL_GATEWAY_PORT: '70000' })).toThrow(expect.objectContaining({ code: 'CRC_CONFIG_INVALID', message: expect.stringContaining('gateway.port') as unknown }));
+  });
+
+  it('reads gateway.workers from flags, environment and the file, and refuses what is not 1 to 64', () => {
+    writeFileSync(join(home, 'config.toml'), '[gateway]\nworkers = 2\n');
+    expect(loadSettings({ home }, {}).gateway.workers).toBe(2);
+    expect(loadSettings({ home }, { CARACAL_GATEWAY_WORKERS: '3' }).gateway.workers).toBe(3);
+    expect(loadSettings({ home, gatewayWorkers: '4' }, { CARACAL_GATEWAY_WORKERS: '3' }).gateway.workers).toBe(4);
+    for (const bad of ['0', '65', '1.5', 'two']) {
+      expect(() => loadSettings({ home, gatewayWorkers: bad }, {})).toThrow(
+        expect.objectContaining({ code: 'CRC_CONFIG_INVALID', message: expect.stringContaining('gateway.workers') as unknown }),
+      );
+    }
   });
 });

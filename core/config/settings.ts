@@ -7,6 +7,9 @@ import { defaultHome, homePaths } from './paths.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The most Gateway worker processes `gateway.workers` accepts. */
+export const MAX_GATEWAY_WORKERS = 64;
+
 function buildSettingsSchema(z: Zod) {
   const port = z.coerce.number().int().min(0).max(65535);
   const host = z.string().min(1).max(255);
@@ -33,7 +36,15 @@ function buildSettingsSchema(z: Zod) {
   return z
     .object({
       control: z.object({ host: host.default('127.0.0.1'), port: port.default(4700) }).strict().default({ host: '127.0.0.1', port: 4700 }),
-      gateway: z.object({ host: host.default('127.0.0.1'), port: port.default(4701) }).strict().default({ host: '127.0.0.1', port: 4701 }),
+      gateway: z
+        .object({
+          host: host.default('127.0.0.1'),
+          port: port.default(4701),
+          /** Gateway processes sharing the port (node:cluster); 1 serves from the one process. */
+          workers: z.coerce.number().int().min(1).max(MAX_GATEWAY_WORKERS).default(1),
+        })
+        .strict()
+        .default({ host: '127.0.0.1', port: 4701, workers: 1 }),
       /** `postgres://…` for the scale-out store; empty means SQLite in the home. */
       database_url: z.string().default(''),
       /** Where clients reach the control plane (defaults to http://control.host:control.port). */
@@ -53,7 +64,7 @@ export type Settings = z.infer<ReturnType<typeof buildSettingsSchema>> & { reado
 function defaultSettings(): Omit<Settings, 'home'> {
   return {
     control: { host: '127.0.0.1', port: 4700 },
-    gateway: { host: '127.0.0.1', port: 4701 },
+    gateway: { host: '127.0.0.1', port: 4701, workers: 1 },
     database_url: '',
     log_level: 'info',
     audit: { checkpoint_events: 1000, checkpoint_seconds: 60, sinks: [] },
@@ -67,6 +78,7 @@ export interface SettingFlags {
   readonly gatewayPort?: number | string | undefined;
   readonly controlHost?: string | undefined;
   readonly gatewayHost?: string | undefined;
+  readonly gatewayWorkers?: number | string | undefined;
 }
 
 /** Resolves the settings from flags, environment, the config file and defaults, validated. */
@@ -74,7 +86,11 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env): 
   const home = flags.home ?? defaultHome(env);
   const file = readConfigFile(homePaths(home).config);
   const control = defined({ host: flags.controlHost ?? env.CARACAL_CONTROL_HOST, port: flags.controlPort ?? env.CARACAL_CONTROL_PORT });
-  const gateway = defined({ host: flags.gatewayHost ?? env.CARACAL_GATEWAY_HOST, port: flags.gatewayPort ?? env.CARACAL_GATEWAY_PORT });
+  const gateway = defined({
+    host: flags.gatewayHost ?? env.CARACAL_GATEWAY_HOST,
+    port: flags.gatewayPort ?? env.CARACAL_GATEWAY_PORT,
+    workers: flags.gatewayWorkers ?? env.CARACAL_GATEWAY_WORKERS,
+  });
   const top = defined({
     database_url: env.CARACAL_DATABASE_URL,
     control_url: env.CARACAL_CONTROL_URL,
@@ -95,7 +111,7 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env): 
     throw new CaracalError(
       'CRC_CONFIG_INVALID',
       `invalid settings (flags, CARACAL_* environment or ${homePaths(home).config}): ${problems.join('; ')}`,
-      { details: parsed.error.issues, hint: 'fix the value named above; ports are 0–65535' },
+      { details: parsed.error.issues, hint: `fix the value named above; ports are 0–65535, gateway.workers 1–${MAX_GATEWAY_WORKERS}` },
     );
   }
   return { ...parsed.data, home };

@@ -148,6 +148,8 @@ export interface SinkContribution {
 export interface ServeOptions {
   readonly host?: string | undefined;
   readonly port?: number | undefined;
+  /** `--workers N`, for a service that declares `workers` (validated by the service's settings). */
+  readonly workers?: string | undefined;
 }
 
 /**
@@ -158,6 +160,8 @@ export interface ServeOptions {
 export interface ServiceContribution {
   readonly name: string;
   readonly description: string;
+  /** Whether `caracal serve <name>` takes `--workers N` (processes sharing the port). */
+  readonly workers?: boolean;
   run(cli: CliContext, options: ServeOptions): Promise<void>;
 }
 

@@ -53,7 +53,7 @@ export const pluginSchema = z.strictObject({
   runtimes: z.array(z.strictObject({ id, description: z.string(), launch: fn })).optional(),
   sinks: z.array(z.strictObject({ id, description: z.string(), create: fn })).optional(),
   commands: z.array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lower-case command name'), register: fn })).optional(),
-  services: z.array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lower-case service name'), description: z.string(), run: fn })).optional(),
+  services: z.array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lower-case service name'), description: z.string(), workers: z.boolean().optional(), run: fn })).optional(),
   providers: z.array(z.strictObject({ kind: id, description: z.string() })).optional(),
   hooks: z.strictObject(hooksShape).optional(),
 });
