@@ -27,7 +27,7 @@ const RENEW = 'get a fresh token (caracal run and the SDK do this for you) and c
 export const refusals = {
   token_missing: token('no bearer token', 'send "Authorization: Bearer <access token>"; `caracal run` injects the token variable named in the profile'),
   token_malformed: token('the bearer token is not a well-formed JWT', RENEW),
-  token_too_large: token('the bearer token is larger than the 4 KiB limit', 'send the access token from the token endpoint, nothing else'),
+  token_too_large: token('the bearer token is larger than the Gateway limit (4 KiB unless CARACAL_GATEWAY_MAX_TOKEN_BYTES sets another)', 'send the access token from the token endpoint, nothing else'),
   alg_not_allowed: token('the token is not signed with ES256', 'use an access token issued by this Caracal control plane'),
   typ_invalid: token('the token is not an access token (typ must be at+jwt)', 'use an access token from /oauth2/token, not an ID token'),
   kid_unknown: token('the token was signed by a key this Gateway does not know', 'the token comes from another installation or its key was retired; ' + RENEW),
@@ -130,14 +130,14 @@ export const refusals = {
     error: 'request_header_fields_too_large',
     category: 'runtime_config',
     message: 'the request headers exceed the Gateway limit',
-    hint: 'send fewer or smaller headers (limit: 16 KiB)',
+    hint: 'send fewer or smaller headers (limit: 16 KiB unless CARACAL_GATEWAY_MAX_HEADER_BYTES sets another)',
   },
   body_too_large: {
     status: 413,
     error: 'payload_too_large',
     category: 'runtime_config',
     message: 'the request body exceeds the Gateway limit',
-    hint: 'send a smaller body (limit: 10 MiB by default)',
+    hint: 'send a smaller body (limit: 10 MiB unless CARACAL_GATEWAY_MAX_BODY_BYTES sets another)',
   },
   upstream_unreachable: {
     status: 502,
