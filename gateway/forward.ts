@@ -96,13 +96,15 @@ export function forward(agent: Dispatcher, res: ServerResponse, target: ForwardT
         finish(null);
         return;
       }
+      const failure = classifyUpstreamError(error);
       if (res.headersSent) {
-        // Mid-body failure: the status is already out, so cut the client connection.
+        // Mid-body failure: the status is already out, so cut the client connection. An idle
+        // upstream (undici's body timeout) is a timeout; any other failure after the headers
+        // arrived, whatever its code, is the upstream dropping the response: a reset.
         res.destroy(error);
-        finish('upstream_reset');
+        finish(failure === 'upstream_timeout' ? 'upstream_timeout' : 'upstream_reset');
         return;
       }
-      const failure = classifyUpstreamError(error);
       finish(failure, failure === 'address_not_allowed' ? error.message : undefined);
     },
   };

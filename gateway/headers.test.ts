@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { acceptRequestId } from '../core/domain/request-id.js';
-import { clientResponseHeaders, isStrippedRequestHeader, upstreamRequestHeaders } from './headers.js';
+import { clientResponseHeaders, editedHeaderLines, headerRecord, isStrippedRequestHeader, upstreamRequestHeaders } from './headers.js';
 
 const facts = { requestId: 'req_1', clientIp: '127.0.0.1', proto: 'http', host: 'gw.local:4701' } as const;
 
@@ -65,6 +65,60 @@ describe('upstreamRequestHeaders', () => {
           const lower = n.toLowerCase();
           expect(lower === 'authorization' || lower.startsWith('x-caracal-') || lower.startsWith('proxy-')).toBe(false);
         }
+      }),
+    );
+  });
+});
+
+describe('headerRecord and editedHeaderLines (what prepareUpstream plugins edit)', () => {
+  const flat = ['Accept', 'text/plain', 'X-Custom', 'a', 'Cookie', 'a=1', 'x-custom', 'b', 'Cookie', 'b=2', 'X-Api-Key', 'from-caller'];
+
+  it('shows repeated lines as one lower-case entry, joined with ", " (cookies with "; ")', () => {
+    expect({ ...headerRecord(flat) }).toEqual({ accept: 'text/plain', 'x-custom': 'a, b', cookie: 'a=1; b=2', 'x-api-key': 'from-caller' });
+  });
+
+  it('has no prototype, so any header name is an ordinary key', () => {
+    const record = headerRecord(['__proto__', 'x', 'constructor', 'y']);
+    expect(Object.keys(record)).toEqual(['__proto__', 'constructor']);
+    expect(pairs(editedHeaderLines(['__proto__', 'x', 'constructor', 'y'], record))).toEqual([
+      ['__proto__', 'x'],
+      ['constructor', 'y'],
+    ]);
+  });
+
+  it('sends headers a plugin left alone as the original lines: names, order and repetitions kept', () => {
+    const record = headerRecord(flat);
+    record['x-api-key'] = 'provider-key';
+    record.traceparent = '00-abc';
+    expect(pairs(editedHeaderLines(flat, record))).toEqual([
+      ['Accept', 'text/plain'],
+      ['X-Custom', 'a'],
+      ['Cookie', 'a=1'],
+      ['x-custom', 'b'],
+      ['Cookie', 'b=2'],
+      ['x-api-key', 'provider-key'],
+      ['traceparent', '00-abc'],
+    ]);
+  });
+
+  it('sends a changed header as one line where its first line was, and drops a deleted one', () => {
+    const record: Record<string, string | undefined> = headerRecord(flat);
+    record['x-custom'] = 'c';
+    delete record.cookie;
+    record.accept = undefined;
+    expect(pairs(editedHeaderLines(flat, record))).toEqual([
+      ['x-custom', 'c'],
+      ['X-Api-Key', 'from-caller'],
+    ]);
+  });
+
+  it('gives back exactly the lines it was made of when nothing is edited (property)', () => {
+    const name = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,12}$/);
+    const lines = fc.array(fc.tuple(fc.oneof(name, fc.constantFrom('X-Custom', 'x-custom', 'Cookie')), fc.string({ maxLength: 12 })), { maxLength: 12 });
+    fc.assert(
+      fc.property(lines, (headers) => {
+        const list = headers.flat();
+        expect(editedHeaderLines(list, headerRecord(list))).toEqual(list);
       }),
     );
   });

@@ -58,6 +58,52 @@ export function upstreamRequestHeaders(rawHeaders: readonly string[], facts: For
   return out;
 }
 
+/**
+ * The outgoing headers as `prepareUpstream` plugins see them (`upstream.headers`): one entry per
+ * lower-case name. Repeated lines are joined with ", " (RFC 9110 §5.3: a list-based field means the
+ * same as one line holding its values comma-separated), Cookie lines with "; " (RFC 9113 §8.2.3),
+ * as Node joins `req.headers`; like `req.headers` it has no prototype, so any header name is an
+ * ordinary key. The lines themselves are kept: see {@link editedHeaderLines}.
+ */
+export function headerRecord(flat: readonly string[]): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = (flat[i] as string).toLowerCase();
+    const value = flat[i + 1] as string;
+    out[name] = Object.hasOwn(out, name) ? `${out[name] as string}${name === 'cookie' ? '; ' : ', '}${value}` : value;
+  }
+  return out;
+}
+
+/**
+ * The outgoing header lines after plugins edited the record {@link headerRecord} made of `flat`. A
+ * header whose value they left as it was goes out as the original lines (names, order and
+ * repeated lines as the client sent them: joining is only the plugins' view, and not every
+ * field is a list); a changed one as one line with the new value, where its first line was; a
+ * deleted one (or one set to undefined) not at all; an added one at the end, in record order.
+ */
+export function editedHeaderLines(flat: readonly string[], edited: Readonly<Record<string, string | undefined>>): string[] {
+  const before = headerRecord(flat);
+  const out: string[] = [];
+  const replaced = new Set<string>();
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i] as string;
+    const lower = name.toLowerCase();
+    const value = Object.hasOwn(edited, lower) ? edited[lower] : undefined;
+    if (value === undefined) continue;
+    if (value === before[lower]) {
+      out.push(name, flat[i + 1] as string);
+    } else if (!replaced.has(lower)) {
+      replaced.add(lower);
+      out.push(lower, value);
+    }
+  }
+  for (const [name, value] of Object.entries(edited)) {
+    if (value !== undefined && !Object.hasOwn(before, name)) out.push(name, value);
+  }
+  return out;
+}
+
 const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer', 'x-request-id']);
 
 /**

@@ -2,7 +2,8 @@
  * The Gateway's request path (DESIGN.md §5). Every request runs these stages, in this order:
  *
  *   receive    request ID, request-target check, limits          → onReceive (observers)
- *   identify   bearer token verified locally (cached), revocation   → identify (first-wins)
+ *   identify   bearer token verified locally (cached), revocation;  → identify (first-wins)
+ *              another credential only through an identify plugin
  *   route      X-Caracal-Resource → resource; `aud` must match it   → route (first-wins)
  *   authorize  the zone's compiled policy, then plugins (narrow only) → authorize (deny-wins)
  *   prepare    strip and set headers; provider credentials           → prepareUpstream (sequential)
@@ -23,10 +24,24 @@
  * not have seen yet (the first call right after setup), waits for one throttled snapshot rebuild
  * and is checked again before it is refused.
  *
+ * `identify` runs only for a request that carries no Caracal access token: no `Authorization`, a
+ * scheme other than Bearer, or a bearer value that is not a JWT at all (`token_malformed`: an
+ * opaque token). A JWT is Caracal's to judge: expired, revoked, forged or for another resource, its
+ * refusal stands and no plugin is asked, so a plugin can never rescue a Caracal token. A valid
+ * token costs no hook call, nor does anything when no plugin implements the hook. The resource
+ * header is checked first (`resourceId` is always set). The identity a plugin returns is checked
+ * as a token is: it must name the routed resource (`audience_mismatch`), not be expired, and its
+ * app must stand (revoked, disabled, unknown); then it routes in its zone and the policy decides
+ * with its app and scopes, so a plugin names a caller but never widens what the caller may do.
+ * No identity: refused as before (`token_missing`, `token_malformed`). A throwing or late plugin,
+ * or an unusable answer: `plugin_denied` (fail closed), the plugin named in the event's detail.
+ *
  * `prepareUpstream` runs only where it has work: for a route with a provider (a plugin contributes
  * the provider's kind, else the route is refused), and for every route only when some plugin
  * implements the hook without contributing providers. A route without a provider therefore costs
- * no hook call when the only implementer is the built-in third-party-provider plugin.
+ * no hook call when the only implementer is the built-in third-party-provider plugin. Plugins edit
+ * one header record, repeated lines joined (headers.ts headerRecord); what they leave unchanged
+ * goes upstream as the client's own lines.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -35,12 +50,13 @@ import type { AuditEventInput, Decision } from '../core/audit/event.js';
 import { isoNow } from '../core/audit/stamp.js';
 import { requestIdFor } from '../core/domain/request-id.js';
 import { isResourceId, normalizeResourceId } from '../core/domain/ids.js';
+import { isCaracalError } from '../core/errors.js';
 import type { HookDriver } from '../core/plugin/hook-driver.js';
-import { upstreamRefusalReasons, type GatewayRequest, type Identity, type Route, type UpstreamRefusalReason } from '../core/plugin/hooks.js';
+import { upstreamRefusalReasons, type GatewayRequest, type Identity, type IdentifyContext, type Route, type UpstreamRefusalReason } from '../core/plugin/hooks.js';
 import { allowedHostsOf, hostEntryOf, isHostAllowed } from '../core/net/allowed-hosts.js';
 import type { Decision as PolicyDecision } from '../core/policy/types.js';
 import { forward, type ForwardOutcome } from './forward.js';
-import { upstreamRequestHeaders } from './headers.js';
+import { editedHeaderLines, headerRecord, upstreamRequestHeaders } from './headers.js';
 import { checkTarget, joinUpstreamPath, type SplitTarget } from './path.js';
 import { forwardedReasons, refusals, type ForwardedReason, type RefusalReason } from './refusals.js';
 import { sendRefusal } from './respond.js';
@@ -86,17 +102,22 @@ interface Exchange {
   readonly method: string;
   path: string;
   token: VerifiedToken | null;
-  /** A token refused after its signature verified, with what the refusal found: recorded, never trusted. */
-  refused: RefusedToken | null;
+  /** The caller an `identify` plugin vouched for (a request without a Caracal token), once accepted. */
+  identity: Identity | null;
+  /** A token refused after its signature verified, or a plugin identity refused: recorded, never trusted. */
+  refused: RefusedCaller | null;
+  /** Facts for the event's detail besides the policy's and the refusal's (a plugin identity, a failing plugin). */
+  facts: Readonly<Record<string, string>> | null;
   resourceId: string | null;
   policy: PolicyDecision | null;
   /** Whether this request already waited for a snapshot rebuild (at most once). */
   refreshed: boolean;
 }
 
-/** An authentic token whose use was refused, and the facts of the refusal for the event's detail. */
-interface RefusedToken {
-  readonly token: VerifiedToken;
+/** An authentic token (or a plugin identity) whose use was refused, and the facts of the refusal for the event's detail. */
+interface RefusedCaller {
+  readonly token?: VerifiedToken;
+  readonly identity?: Identity;
   readonly detail: Readonly<Record<string, string>>;
 }
 
@@ -166,17 +187,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const latencyMs = Math.round((performance.now() - ex.started) * 1000) / 1000;
     const category = Object.hasOwn(forwardedReasons, reason) ? forwardedReasons[reason as ForwardedReason] : refusals[reason as RefusalReason].category;
     const policy = ex.policy;
-    // An authentic token refused for its use is recorded like an accepted one (its zone's chain).
+    // An authentic token refused for its use is recorded like an accepted one (its zone's chain);
+    // so is a plugin identity, accepted or refused: the plugin vouched for it.
     const token = ex.token ?? ex.refused?.token ?? null;
+    const identity = token === null ? (ex.identity ?? ex.refused?.identity ?? null) : null;
     const event: AuditEventInput = {
       type: 'gateway.request',
       // Stamped here, with the answer (the audit thread stores it a few milliseconds later).
       at: isoNow(),
-      zone: token?.claims.zone ?? null,
+      zone: token?.claims.zone ?? identity?.zoneId ?? null,
       request_id: ex.requestId,
-      app: token?.claims.sub ?? null,
+      app: token?.claims.sub ?? identity?.appId ?? null,
       resource: ex.resourceId,
-      scopes: token?.scopes ?? [],
+      scopes: token?.scopes ?? identity?.scopes ?? [],
       decision,
       reason,
       category,
@@ -185,14 +208,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           ? null
           : { set_id: policy.policySetId, set_version: policy.policySetVersion, versions: policy.policies, rules: policy.rules },
       http: { method: ex.method, path: ex.path, status, upstream_status: upstreamStatus, latency_ms: latencyMs },
-      token: token === null ? null : { jti: token.claims.jti, exp: token.claims.exp },
-      detail: policy?.diagnosis ? { diagnosis: policy.diagnosis } : ex.refused === null ? {} : { ...ex.refused.detail },
+      token: token !== null ? { jti: token.claims.jti, exp: token.claims.exp } : identity?.jti !== undefined && identity.expiresAt !== undefined ? { jti: identity.jti, exp: identity.expiresAt } : null,
+      detail: detailOf(ex),
     };
     deps.observe({ decision, status, latencyMs });
     if (hooks.has('onResponse')) {
       void hooks.runHook('onResponse', {
         request: gatewayRequest(req, ex, false),
-        identity: ex.token === null ? null : identityOf(ex.token),
+        identity: ex.token === null ? ex.identity : identityOf(ex.token),
         resourceId: ex.resourceId,
         status,
         upstreamStatus,
@@ -217,7 +240,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       method: req.method ?? 'GET',
       path: target?.path ?? '(invalid)',
       token: null,
+      identity: null,
       refused: null,
+      facts: null,
       resourceId: null,
       policy: null,
       refreshed: false,
@@ -231,25 +256,29 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (length !== undefined && Number(length) > deps.limits.maxBodyBytes) return refuse(req, res, ex, 'body_too_large');
     if (hooks.has('onReceive')) void hooks.runHook('onReceive', { request: gatewayRequest(req, ex, false) });
 
-    // identify: the bearer token, verified locally for the resource it names
+    // identify: the bearer token, verified locally for the resource it names; another credential
+    // only through an identify plugin (see the top of this file)
     const authorization = req.headers.authorization;
-    if (authorization === undefined || authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') {
-      return refuse(req, res, ex, 'token_missing');
-    }
-    const raw = authorization.slice(7).trim();
+    const bearer = authorization !== undefined && authorization.length >= 8 && authorization.slice(0, 7).toLowerCase() === 'bearer ';
+    if (!bearer && !hooks.has('identify')) return refuse(req, res, ex, 'token_missing');
+    const raw = bearer ? authorization.slice(7).trim() : '';
     if (raw.length > deps.limits.maxTokenBytes) return refuse(req, res, ex, 'token_too_large');
     const header = req.headers['x-caracal-resource'];
     if (header === undefined || header === '') return refuse(req, res, ex, 'resource_header_missing');
     if (typeof header !== 'string' || !isResourceId(header)) return refuse(req, res, ex, 'resource_header_invalid');
     const resourceId = header.startsWith('resource://') ? header : normalizeResourceId(header);
     ex.resourceId = resourceId;
+    if (!bearer) return identifyByPlugin(req, res, ex, target, authorization, 'token_missing');
     const verified = state.verify(raw, resourceId);
     if (verified.ok) return identified(req, res, ex, target, state, verified);
+    // Not a JWT at all (an opaque bearer token): a plugin may know it. Any other refusal of a JWT stands.
+    if (verified.reason === 'token_malformed' && hooks.has('identify')) return identifyByPlugin(req, res, ex, target, authorization, 'token_malformed');
     if (verified.reason !== 'kid_unknown') return refuseToken(req, res, ex, state, verified);
-    // A key this node has not loaded yet (a zone's first mint, a rotation a moment ago): rebuild
-    // the snapshot once (throttled) and verify again, rather than refuse the first calls after it.
+    // A key this node has not loaded yet (a zone's first mint, a rotation a moment ago): one shared
+    // key check (a kid already found missing answers at once; runtime.ts), then verify again,
+    // rather than refuse the first calls after it.
     ex.refreshed = true;
-    state.refresh().then(
+    state.refresh(raw).then(
       () => {
         const now = deps.state();
         const again = now.verify(raw, resourceId);
@@ -265,8 +294,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
    * once and runs identify → authorize again with the same verified token.
    */
   function refuseOrRefresh(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, reason: RefusalReason, message?: string): void {
-    const token = ex.token as VerifiedToken;
-    if (ex.refreshed || token.claims.iat * 1000 + SNAPSHOT_SLACK_MS < state.loadedAt) return refuse(req, res, ex, reason, message);
+    const token = ex.token;
+    // A plugin identity has no issue time to compare: it is refused at once (it never triggers a rebuild).
+    if (token === null || ex.refreshed || token.claims.iat * 1000 + SNAPSHOT_SLACK_MS < state.loadedAt) return refuse(req, res, ex, reason, message);
     ex.refreshed = true;
     state.refresh().then(
       () => identified(req, res, ex, target, deps.state(), token),
@@ -275,31 +305,88 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   function identified(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, verified: VerifiedToken): void {
-    const resourceId = ex.resourceId as string;
     ex.token = verified;
     const standing = state.standing(verified);
     if (standing === 'app_unknown') return refuseOrRefresh(req, res, ex, target, state, standing);
     if (standing !== null) return refuse(req, res, ex, standing);
+    findRoute(req, res, ex, target, state, verified.claims.zone);
+  }
 
-    // route
-    const resource = state.resource(verified.claims.zone, resourceId);
+  /**
+   * Asks the identify plugins (first-wins) about a credential that is not a Caracal access token.
+   * No identity: refused as without a plugin (`otherwise`); a throwing or late plugin: refused.
+   */
+  function identifyByPlugin(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, authorization: string | undefined, otherwise: 'token_missing' | 'token_malformed'): void {
+    const credential = credentialOf(authorization);
+    const context: IdentifyContext = { request: gatewayRequest(req, ex, true), credential, resourceId: ex.resourceId };
+    hooks.runHook('identify', context).then(
+      (identity) => {
+        if (identity === undefined) return refuse(req, res, ex, otherwise);
+        ex.facts = { identity: 'plugin', scheme: credential.scheme };
+        pluginIdentified(req, res, ex, target, deps.state(), identity);
+      },
+      (error: unknown) => {
+        const failed = identifyFailure(error);
+        ex.facts = { hook: 'identify', plugin: failed.plugin, error: failed.reason };
+        refuse(req, res, ex, 'plugin_denied', failed.message);
+      },
+    );
+  }
+
+  /**
+   * Checks what an identify plugin vouched for as a verified token is checked: the shape, the
+   * resource (it must be the routed one: one resource per credential), the expiry, and the app's
+   * standing (revoked, disabled, gone). Then the request routes and meets the policy like any.
+   */
+  function pluginIdentified(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, answer: unknown): void {
+    const problem = identityProblem(answer);
+    if (problem !== undefined) {
+      ex.facts = { ...ex.facts, hook: 'identify', error: 'identity_malformed' };
+      return refuse(req, res, ex, 'plugin_denied', `an identify plugin returned an unusable identity: ${problem}`);
+    }
+    const identity = answer as Identity & { readonly resourceId: string };
+    const resourceId = ex.resourceId as string;
+    const issuedFor = normalizeResourceId(identity.resourceId);
+    if (issuedFor !== resourceId) {
+      ex.refused = { identity, detail: { issued_for: issuedFor } };
+      return refuse(req, res, ex, 'audience_mismatch', `the credential was identified for ${issuedFor}, not for ${resourceId}`, `use a credential for ${resourceId}, or send X-Caracal-Resource: ${issuedFor}`);
+    }
+    if (identity.expiresAt !== undefined && identity.expiresAt * 1000 <= Date.now()) {
+      ex.refused = { identity, detail: {} };
+      return refuse(req, res, ex, 'token_expired', 'the credential has expired (the identify plugin says so)');
+    }
+    const standing = state.standing(standingOf(identity));
+    if (standing !== null) {
+      ex.refused = { identity, detail: {} };
+      return refuse(req, res, ex, standing);
+    }
+    ex.identity = identity;
+    findRoute(req, res, ex, target, state, identity.zoneId);
+  }
+
+  /** route: the resource of the caller's zone, else a route plugin's answer. */
+  function findRoute(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, zone: string): void {
+    const resourceId = ex.resourceId as string;
+    const resource = state.resource(zone, resourceId);
     if (resource !== undefined) return routed(req, res, ex, target, state, resource);
     if (!hooks.has('route')) return refuseOrRefresh(req, res, ex, target, state, 'resource_unknown');
-    hooks.runHook('route', { request: gatewayRequest(req, ex, false), identity: identityOf(verified), resourceId }).then(
-      (route) => (route === undefined ? refuse(req, res, ex, 'resource_unknown') : routed(req, res, ex, target, state, state.routeFromPlugin(route, verified.claims.zone))),
+    hooks.runHook('route', { request: gatewayRequest(req, ex, false), identity: callerIdentity(ex), resourceId }).then(
+      (route) => (route === undefined ? refuse(req, res, ex, 'resource_unknown') : routed(req, res, ex, target, state, state.routeFromPlugin(route, zone))),
       () => refuse(req, res, ex, 'provider_unavailable'),
     );
   }
 
   function routed(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, resource: RoutedResource | undefined): void {
     if (resource === undefined) return refuse(req, res, ex, 'provider_unavailable');
-    const token = ex.token as VerifiedToken;
+    const token = ex.token;
+    const identity = ex.identity as Identity;
 
-    // authorize
-    const decision = state.matcher(token.claims.zone).decideRequest({
-      app: token.claims.sub,
+    // authorize: a plugin identity meets the same policy with its app and scopes, so an identify
+    // plugin can name a caller but never widen what that caller may do
+    const decision = state.matcher(token !== null ? token.claims.zone : identity.zoneId).decideRequest({
+      app: token !== null ? token.claims.sub : identity.appId,
       resource: resource.id,
-      scopes: token.scopes,
+      scopes: token !== null ? token.scopes : identity.scopes,
       method: ex.method,
       path: target.path,
     });
@@ -310,9 +397,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (!hooks.has('authorize')) return prepare(req, res, ex, target, resource);
     const route: Route = { resourceId: resource.id, upstreamUrl: resource.upstreamUrl, providerId: resource.providerId };
     hooks
-      .runHook('authorize', { request: gatewayRequest(req, ex, true), identity: identityOf(token), route, policy: { effect: 'allow', reason: 'ok' } })
+      .runHook('authorize', { request: gatewayRequest(req, ex, true), identity: callerIdentity(ex), route, policy: { effect: 'allow', reason: 'ok' } })
       .then(
-        (verdict) => (verdict.effect === 'deny' ? refuse(req, res, ex, 'plugin_denied', `denied by plugin ${verdict.plugin ?? ''}: ${verdict.reason}`) : prepare(req, res, ex, target, resource)),
+        (verdict) => {
+          if (verdict.effect !== 'deny') return prepare(req, res, ex, target, resource);
+          // Recorded for explain: which plugin denied, and its reason (plugin_error / plugin_timeout when it failed).
+          ex.facts = { ...ex.facts, hook: 'authorize', plugin: verdict.plugin ?? '', reason: verdict.reason.slice(0, 200) };
+          refuse(req, res, ex, 'plugin_denied', `denied by plugin ${verdict.plugin ?? ''}: ${verdict.reason}`);
+        },
         () => refuse(req, res, ex, 'plugin_denied'),
       );
   }
@@ -332,12 +424,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (provider !== null && (!deps.prepare.providerKinds.has(provider.kind) || !hooks.has('prepareUpstream'))) {
       return refuse(req, res, ex, 'provider_unavailable', `no loaded plugin injects credentials of kind ${provider.kind} (provider ${provider.name}); check caracal plugin list`);
     }
+    // Plugins edit one record (repeated lines joined); headers they leave alone go out as sent.
     const upstream = { url: resource.origin + path, headers: headerRecord(headers) };
     const route: Route = { resourceId: resource.id, upstreamUrl: resource.upstreamUrl, providerId: resource.providerId };
-    const context = { request: gatewayRequest(req, ex, true), identity: identityOf(ex.token as VerifiedToken), route, upstream, provider, fetch: resource.fetch };
+    const context = { request: gatewayRequest(req, ex, true), identity: callerIdentity(ex), route, upstream, provider, fetch: resource.fetch };
     hooks.runHook('prepareUpstream', context).then(
       () => {
-        const flat = Object.entries(upstream.headers).flat();
+        const flat = editedHeaderLines(headers, upstream.headers);
         // The common case (headers edited, URL kept) needs no URL parsing.
         if (upstream.url === resource.origin + path) return send(req, res, ex, resource, resource.origin, path, flat);
         const url = URL.canParse(upstream.url) ? new URL(upstream.url) : undefined;
@@ -426,10 +519,68 @@ function identityOf(token: VerifiedToken): Identity {
   return { zoneId: c.zone, appId: c.sub, scopes: token.scopes, resourceId: c.aud, jti: c.jti, expiresAt: c.exp };
 }
 
-function headerRecord(flat: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) out[(flat[i] as string).toLowerCase()] = flat[i + 1] as string;
-  return out;
+/** The plugin-facing identity of the caller: its verified token's, or the one an identify plugin returned. */
+function callerIdentity(ex: Exchange): Identity {
+  return ex.token !== null ? identityOf(ex.token) : (ex.identity as Identity);
+}
+
+/**
+ * A plugin identity in the shape the standing check reads (gateway/state.ts): its app, and its
+ * `jti` for a revocation by token ID. Its issue time is unknown, so `iat` is 0: while an app
+ * revocation (the kill switch) is live it refuses the app's plugin identities too.
+ */
+function standingOf(identity: Identity): VerifiedToken {
+  const claims = {
+    iss: '',
+    sub: identity.appId,
+    client_id: identity.appId,
+    aud: identity.resourceId ?? '',
+    scope: identity.scopes.join(' '),
+    zone: identity.zoneId,
+    jti: identity.jti ?? '',
+    iat: 0,
+    nbf: 0,
+    exp: identity.expiresAt ?? 0,
+  };
+  return { ok: true, claims, scopes: identity.scopes, kid: '' };
+}
+
+/** What is wrong with an identify plugin's answer, in words, or undefined when it is a usable Identity. */
+function identityProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not an object';
+  const { zoneId, appId, scopes, resourceId, jti, expiresAt } = value as Record<string, unknown>;
+  if (typeof zoneId !== 'string' || zoneId === '') return 'zoneId must be a non-empty string';
+  if (typeof appId !== 'string' || appId === '') return 'appId must be a non-empty string';
+  if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string')) return 'scopes must be an array of strings';
+  // One resource per credential (DESIGN.md §4): an identity that names none cannot be checked against the route.
+  if (typeof resourceId !== 'string' || !isResourceId(resourceId)) return 'resourceId must name the resource the credential is for';
+  if (jti !== undefined && typeof jti !== 'string') return 'jti must be a string when present';
+  if (expiresAt !== undefined && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) return 'expiresAt must be a number of seconds when present';
+  return undefined;
+}
+
+/** The `Authorization` header split into a lower-case scheme and its value (RFC 9110 §11.4); both empty when absent. */
+function credentialOf(authorization: string | undefined): IdentifyContext['credential'] {
+  if (authorization === undefined) return { scheme: '', value: '' };
+  const trimmed = authorization.trim();
+  const space = trimmed.indexOf(' ');
+  if (space === -1) return { scheme: trimmed.toLowerCase(), value: '' };
+  return { scheme: trimmed.slice(0, space).toLowerCase(), value: trimmed.slice(space + 1).trim() };
+}
+
+/** Which identify plugin failed and how, from the driver's error, and a message for the caller that quotes nothing the plugin said. */
+function identifyFailure(error: unknown): { plugin: string; reason: 'plugin_error' | 'plugin_timeout'; message: string } {
+  const named = isCaracalError(error) ? (error.details as { plugin?: unknown } | undefined)?.plugin : undefined;
+  const plugin = typeof named === 'string' ? named : 'unknown';
+  if (isCaracalError(error, 'CRC_PLUGIN_HOOK_TIMEOUT')) return { plugin, reason: 'plugin_timeout', message: error.message };
+  // The plugin's own error text stays in the Gateway log (onHookError): it may quote the credential.
+  return { plugin, reason: 'plugin_error', message: `plugin "${plugin}" failed in hook identify; the credential could not be checked (see the gateway log)` };
+}
+
+/** The event's detail: the policy's diagnosis or the refusal's facts, and the request's own facts. */
+function detailOf(ex: Exchange): Record<string, unknown> {
+  const base = ex.policy?.diagnosis ? { diagnosis: ex.policy.diagnosis } : ex.refused === null ? {} : { ...ex.refused.detail };
+  return ex.facts === null ? base : { ...base, ...ex.facts };
 }
 
 function gatewayRequest(req: IncomingMessage, ex: Exchange, withCredentials: boolean): GatewayRequest {

@@ -64,9 +64,12 @@ function serveOwn(url: string, res: ServerResponse, options: GatewayServerOption
   const degraded = options.degraded?.() ?? null;
   if (path === '/_caracal/healthz') return json(res, 200, degraded === null ? { ok: true } : { ok: true, detail: `healthy; ${degraded}` });
   if (path === '/_caracal/readyz') {
+    // 503 only when requests cannot be decided (store never loaded, no issuer): a failing reload
+    // while an older snapshot serves, or a failing sink (an observer), shows in the checks.
     const state = options.state();
     const detail = state.ready && degraded !== null ? `${state.detail}; ${degraded}` : state.detail;
-    return json(res, state.ready ? 200 : 503, { ok: state.ready, detail });
+    const sinks = degraded === null ? { ok: true, detail: 'no audit sink failing' } : { ok: false, detail: degraded };
+    return json(res, state.ready ? 200 : 503, { ok: state.ready, detail, checks: { ...state.checks(), sinks } });
   }
   if (path === '/_caracal/metrics') {
     options.metrics.text().then(

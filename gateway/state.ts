@@ -26,24 +26,45 @@ export interface RoutedResource extends UpstreamTarget {
   readonly fetch: OutboundFetch;
 }
 
+/** One part of the Gateway's readiness, as `/_caracal/readyz` shows it. */
+export interface ReadinessCheck {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** The parts of readiness the snapshot answers for (the server adds the audit sinks). */
+export interface ReadinessChecks {
+  /** The last reload succeeded (otherwise its error, and the age of the snapshot still served). */
+  readonly store: ReadinessCheck;
+  /** The issuer is known and the zones' keys are loaded (unusable ones skipped and named). */
+  readonly keys: ReadinessCheck;
+  /** The zones' compiled policy matchers are loaded. */
+  readonly policy: ReadinessCheck;
+}
+
 /**
  * What the pipeline reads per request: one immutable snapshot, swapped whole when the store
  * changes (runtime.ts), so a request never sees half an update and never awaits storage.
  */
 export interface GatewayState {
+  /** Whether requests are decided: a snapshot is loaded and names the issuer (an older one while reloads fail). */
   readonly ready: boolean;
-  /** Why the Gateway is (not) ready, for `/_caracal/readyz`. */
+  /** Why the Gateway is (not) ready, in one line, for `/_caracal/readyz` (exactly `ready` when all is well). */
   readonly detail: string;
+  /** The parts of readiness, for `/_caracal/readyz`; computed per call, never on the request path. */
+  checks(): ReadinessChecks;
   /** When the build of the current snapshot started (ms since the epoch). */
   readonly loadedAt: number;
   /** Verifies a raw bearer token for a resource (core/token/verify.ts: cached, synchronous). */
   verify(raw: string, resourceId: string): VerifyResult;
   /**
-   * Resolves once the snapshot was rebuilt from the store after this call, so a signing key
-   * created a moment ago (a zone's first mint, a rotation) is known. At most one rebuild per
-   * 250 ms however many callers ask; used only when a token names an unknown `kid`.
+   * Without a token: resolves once the snapshot was rebuilt from the store after this call, so an
+   * app, resource or policy created a moment ago is known; at most one rebuild per 250 ms however
+   * many callers ask. With the raw token whose `kid` is unknown: resolves once the signing key
+   * it names is loaded, or found missing from the store; a kid already found missing since the
+   * store last changed resolves at once, without touching the store (runtime.ts).
    */
-  refresh(): Promise<void>;
+  refresh(token?: string): Promise<void>;
   /** Whether a verified token may still be used: revoked, app revoked, disabled or gone. */
   standing(token: VerifiedToken): RefusalReason | null;
   resource(zoneId: string, resourceId: string): RoutedResource | undefined;

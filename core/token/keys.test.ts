@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import * as jose from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { open } from '../crypto/seal.js';
-import { isId } from '../domain/ids.js';
+import { isId, newId } from '../domain/ids.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { ROTATION_GRACE_SECONDS, createKeyManager, loadVerificationKeys } from './keys.js';
@@ -231,5 +231,19 @@ describe('loadVerificationKeys', () => {
     const token = mintWith(await keys.activeKey(zoneId));
     expect(createTokenVerifier({ issuer, keys: () => loaded, now: () => clock.now }).verify(token, resource).ok).toBe(true);
     expect((await loadVerificationKeys(store, clock.now + 121_000)).size).toBe(1);
+  });
+
+  it("leaves out a key that is not an EC P-256 point and reports it, keeping every other zone's keys", async () => {
+    const keys = manager();
+    const good = await keys.activeKey(zoneId);
+    const other = (await store.createZone({ name: 'broken', kind: 'evaluation' })).id;
+    const kid = newId('key');
+    const { x, y } = good.publicJwk;
+    await store.createSigningKey({ kid, zoneId: other, alg: 'ES256', publicJwk: { kty: 'EC', crv: 'P-256', x: y, y: x }, privateSealed: 'v1.never-opened', status: 'active', createdAt: new Date(clock.now).toISOString(), retireAfter: null });
+    const reported: unknown[] = [];
+    const loaded = await loadVerificationKeys(store, clock.now, (key, error) => reported.push({ ...key, code: error.code, message: error.message }));
+    expect([...loaded.keys()]).toEqual([good.kid]);
+    expect(reported).toEqual([{ kid, zoneId: other, code: 'CRC_STORE_CORRUPT', message: `Signing key ${kid} of zone ${other} has no valid EC P-256 public key.` }]);
+    expect(createTokenVerifier({ issuer, keys: () => loaded, now: () => clock.now }).verify(mintWith(good), resource).ok).toBe(true);
   });
 });

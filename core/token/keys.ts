@@ -188,11 +188,27 @@ export function createKeyManager(options: KeyManagerOptions): KeyManager {
 /**
  * The keys a verifier should trust, read straight from the store (for the Gateway, which holds
  * no sealing key): every active key and every retired key whose retireAfter has not passed.
+ * A key whose public half is unusable (not an EC P-256 point) is left out and handed to
+ * `onUnusable` (CRC_STORE_CORRUPT): one bad row must not cost every other zone its keys.
  */
-export async function loadVerificationKeys(store: Store, now: number = Date.now()): Promise<Map<string, VerificationKey>> {
+export async function loadVerificationKeys(
+  store: Store,
+  now: number = Date.now(),
+  onUnusable?: (key: { readonly kid: string; readonly zoneId: string }, error: CaracalError) => void,
+): Promise<Map<string, VerificationKey>> {
   const keys = new Map<string, VerificationKey>();
   for (const stored of publishable(await store.listSigningKeys(), now)) {
-    keys.set(stored.kid, { zoneId: stored.zoneId, jwk: toPublicJwk(stored) });
+    let jwk: PublicJwk;
+    let publicKey: KeyObject;
+    try {
+      jwk = toPublicJwk(stored);
+      // Imported here, not at the first token, so a point off the curve is found at load.
+      publicKey = createPublicKey({ key: jwk, format: 'jwk' });
+    } catch (error) {
+      onUnusable?.({ kid: stored.kid, zoneId: stored.zoneId }, isCaracalError(error, 'CRC_STORE_CORRUPT') ? error : unusableKey(stored, error));
+      continue;
+    }
+    keys.set(stored.kid, { zoneId: stored.zoneId, jwk, publicKey });
   }
   return keys;
 }
@@ -209,12 +225,15 @@ function publishable(keys: readonly SigningKey[], now: number): readonly Signing
 /** The published half, rebuilt field by field so nothing private can ever leak into the JWKS. */
 function toPublicJwk(key: SigningKey): PublicJwk {
   const { kty, crv, x, y } = key.publicJwk;
-  if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string') {
-    throw new CaracalError('CRC_STORE_CORRUPT', `Signing key ${key.kid} of zone ${key.zoneId} has no valid EC P-256 public key.`, {
-      hint: `Rotate the zone's key: caracal keys rotate --zone ${key.zoneId}`,
-    });
-  }
+  if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string') throw unusableKey(key);
   return { kty, crv, x, y, kid: key.kid, alg: ACCESS_TOKEN_ALG, use: 'sig' };
+}
+
+function unusableKey(key: SigningKey, cause?: unknown): CaracalError {
+  return new CaracalError('CRC_STORE_CORRUPT', `Signing key ${key.kid} of zone ${key.zoneId} has no valid EC P-256 public key.`, {
+    hint: `Rotate the zone's key: caracal keys rotate --zone ${key.zoneId}`,
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /** A fresh active ES256 key for the zone, its private JWK sealed for the store. */
