@@ -23,8 +23,8 @@ const MAX_RESTARTS = 5;
 const CRASH_WINDOW_MS = 60_000;
 /** A worker drains for up to 10 s and then flushes its audit events; past this it is killed. */
 const STOP_TIMEOUT_MS = 30_000;
-/** How long a worker waits for the primary's summed metrics. */
-const METRICS_TIMEOUT_MS = 5_000;
+/** How long a worker waits for the primary's summed metrics: longer than prom-client's own 5 s wait for each worker, so its error is the one reported. */
+const METRICS_TIMEOUT_MS = 6_000;
 
 interface MetricsRequest {
   readonly type: typeof METRICS_REQUEST;
@@ -61,6 +61,8 @@ export async function runGatewayPrimary(count: number, logger: Logger, listening
   });
 
   let stopping = false;
+  /** Whether every first worker listened: from then on a worker that stops counts as a restart. */
+  let started = false;
   const listened = new Set<number>();
   const restarts: number[] = [];
   let fail: (error: Error) => void = () => undefined;
@@ -69,6 +71,8 @@ export async function runGatewayPrimary(count: number, logger: Logger, listening
   });
   const allListening = new Promise<number>((resolve) => {
     cluster.on('listening', (worker, address) => {
+      // A stop sent while this worker was still loading may have come before it listened for one.
+      if (stopping && worker.isConnected()) worker.send(STOP);
       listened.add(worker.id);
       if (listened.size === count) resolve(address.port);
     });
@@ -76,7 +80,7 @@ export async function runGatewayPrimary(count: number, logger: Logger, listening
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     const how = signal === null ? `exit code ${String(code)}` : `signal ${signal}`;
-    if (!listened.has(worker.id)) {
+    if (!started) {
       fail(new CaracalError('CRC_SERVICE_UNAVAILABLE', `a Gateway worker stopped before it listened (${how})`, { hint: 'its log above says why (a port in use, the store)' }));
       return;
     }
@@ -112,10 +116,15 @@ export async function runGatewayPrimary(count: number, logger: Logger, listening
     }
   }
 
+  // Signals are handled from the start: a stop while workers are starting waits for them to start.
+  const stopped = untilSignal(() => stopWorkers());
   for (let i = 0; i < count; i++) cluster.fork();
   try {
-    listening(await Promise.race([allListening, failed]));
-    await Promise.race([untilSignal(() => stopWorkers()), failed]);
+    const port = await Promise.race([allListening, failed, stopped.then(() => undefined)]);
+    if (port === undefined) return;
+    started = true;
+    listening(port);
+    await Promise.race([stopped, failed]);
   } catch (error) {
     if (!stopping) await stopWorkers().catch(() => undefined);
     throw error;
@@ -123,27 +132,23 @@ export async function runGatewayPrimary(count: number, logger: Logger, listening
 }
 
 /**
- * In a worker: resolves once `stop` has run, when the primary asks or this process gets SIGTERM.
- * A terminal's Ctrl-C sends SIGINT to every process of the group; the primary handles it, so a
- * worker ignores SIGINT rather than stop twice.
+ * In a worker, called as it starts: resolves with why it should stop, when the primary asks or
+ * this process gets SIGTERM (a stop that comes while it is starting waits until it listens). A
+ * terminal's Ctrl-C sends SIGINT to every process of the group; the primary handles it, so a
+ * worker ignores SIGINT rather than stop twice. Also answers the primary's requests for this
+ * worker's metrics from the start (none until `clusterMetrics` gives the registry), so a summing
+ * never waits for a worker that is still starting.
  */
-export function untilPrimaryStops(stop: (reason: string) => Promise<void>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stopping = false;
-    const run = (reason: string) => {
-      if (stopping) return;
-      stopping = true;
-      stop(reason).then(() => {
-        process.off('SIGINT', ignore);
-        resolve();
-      }, reject);
-    };
-    const ignore = () => undefined;
+export function workerStopRequest(): Promise<string> {
+  AggregatorRegistry.setRegistries([]);
+  // Constructing one installs prom-client's listener that answers the primary's requests.
+  new AggregatorRegistry();
+  return new Promise((resolve) => {
     process.on('message', (message: unknown) => {
-      if (message === STOP) run('primary');
+      if (message === STOP) resolve('primary');
     });
-    process.on('SIGTERM', () => run('SIGTERM'));
-    process.on('SIGINT', ignore);
+    process.on('SIGTERM', () => resolve('SIGTERM'));
+    process.on('SIGINT', () => undefined);
   });
 }
 
@@ -153,8 +158,6 @@ export function untilPrimaryStops(stop: (reason: string) => Promise<void>): Prom
  */
 export function clusterMetrics(registry: Registry): () => Promise<string> {
   AggregatorRegistry.setRegistries([registry]);
-  // Constructing one installs prom-client's listener that answers the primary's requests.
-  new AggregatorRegistry();
   const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
   let next = 0;
   process.on('message', (message: unknown) => {

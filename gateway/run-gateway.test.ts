@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CaracalError } from '../core/errors.js';
 import { defaultUpstreamLimits } from './forward.js';
 import { defaultGatewayLimits } from './pipeline.js';
-import { limitsFromEnv } from './run-gateway.js';
+import { hookErrorText, limitsFromEnv } from './run-gateway.js';
 
 describe('limitsFromEnv', () => {
   it('keeps the DESIGN.md §5 defaults when nothing is set', () => {
@@ -44,3 +44,21 @@ describe('limitsFromEnv', () => {
     }
   });
 });
+
+describe('hookErrorText', () => {
+  const failure = (hook: string, text: string) =>
+    new CaracalError('CRC_PLUGIN_HOOK_FAILED', `plugin "keys" failed in hook ${hook}: ${text}`, { details: { plugin: 'keys', hook, elapsedMs: 1 } });
+
+  it('never logs what an identify plugin said, which may quote the credential it was given', () => {
+    const text = hookErrorText(failure('identify', 'no such key: sk_live_0123456789abcdef'));
+    expect(text).not.toContain('sk_live');
+    expect(text).toContain('plugin "keys" failed in hook identify');
+  });
+
+  it('masks secret-looking text in the other hooks, keeping the rest', () => {
+    const text = hookErrorText(failure('prepareUpstream', 'upstream refused Bearer abcdefghijklmnop'));
+    expect(text).not.toContain('abcdefghijklmnop');
+    expect(text).toContain('plugin "keys" failed in hook prepareUpstream: upstream refused');
+  });
+});
+

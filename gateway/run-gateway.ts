@@ -15,6 +15,7 @@ import { failingSinks } from '../core/audit/sink-status.js';
 import { openAuditChannel } from './audit-channel.js';
 import { CaracalError } from '../core/errors.js';
 import { portInUseError } from '../core/stack/port-in-use.js';
+import { redactString } from '../core/audit/redact.js';
 import { homePaths } from '../core/config/paths.js';
 import { deriveSubkeys, loadMasterKey } from '../core/crypto/master-key.js';
 import type { Plugin } from '../core/plugin/types.js';
@@ -24,7 +25,7 @@ import { createGatewayMetrics } from './metrics.js';
 import { defaultGatewayLimits, type GatewayLimits, type PrepareGates } from './pipeline.js';
 import { createGatewayRuntime } from './runtime.js';
 import { createGatewayServer } from './server.js';
-import { clusterMetrics, runGatewayPrimary, untilPrimaryStops } from './cluster.js';
+import { clusterMetrics, runGatewayPrimary, workerStopRequest } from './cluster.js';
 
 /** The Gateway's limits (DESIGN.md §5): on requests, and on its calls to upstreams. */
 export interface Limits {
@@ -33,14 +34,16 @@ export interface Limits {
 }
 
 /** The environment variable of each limit; a name ending in _MS is milliseconds, _BYTES bytes. */
-const LIMIT_ENV = {
-  CARACAL_GATEWAY_MAX_HEADER_BYTES: ['request', 'maxHeaderBytes'],
-  CARACAL_GATEWAY_MAX_TOKEN_BYTES: ['request', 'maxTokenBytes'],
-  CARACAL_GATEWAY_MAX_BODY_BYTES: ['request', 'maxBodyBytes'],
-  CARACAL_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: ['upstream', 'connectTimeoutMs'],
-  CARACAL_GATEWAY_UPSTREAM_HEADERS_TIMEOUT_MS: ['upstream', 'headersTimeoutMs'],
-  CARACAL_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS: ['upstream', 'idleTimeoutMs'],
-} as const;
+const REQUEST_LIMIT_ENV: { readonly [K in keyof GatewayLimits]: string } = {
+  maxHeaderBytes: 'CARACAL_GATEWAY_MAX_HEADER_BYTES',
+  maxTokenBytes: 'CARACAL_GATEWAY_MAX_TOKEN_BYTES',
+  maxBodyBytes: 'CARACAL_GATEWAY_MAX_BODY_BYTES',
+};
+const UPSTREAM_LIMIT_ENV: { readonly [K in keyof UpstreamLimits]?: string } = {
+  connectTimeoutMs: 'CARACAL_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS',
+  headersTimeoutMs: 'CARACAL_GATEWAY_UPSTREAM_HEADERS_TIMEOUT_MS',
+  idleTimeoutMs: 'CARACAL_GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS',
+};
 
 /**
  * The limits: DESIGN.md §5 defaults (header block 16 KiB, token 4 KiB, body 10 MiB; upstream
@@ -48,21 +51,24 @@ const LIMIT_ENV = {
  * above, a whole number from 1.
  */
 export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Limits {
-  const request: Record<string, number> = { ...defaultGatewayLimits };
-  const upstream: Record<string, number> = { ...defaultUpstreamLimits };
-  for (const [name, [part, field]] of Object.entries(LIMIT_ENV)) {
+  return { request: limitsOf(defaultGatewayLimits, REQUEST_LIMIT_ENV, env), upstream: limitsOf(defaultUpstreamLimits, UPSTREAM_LIMIT_ENV, env) };
+}
+
+function limitsOf<T extends object>(defaults: T, variables: { readonly [K in keyof T]?: string }, env: NodeJS.ProcessEnv): T {
+  const limits = { ...defaults };
+  for (const field of Object.keys(variables) as (keyof T & string)[]) {
+    const name = variables[field] as string;
     const text = env[name];
     if (text === undefined || text === '') continue;
-    const limits = part === 'request' ? request : upstream;
     if (!/^[1-9][0-9]{0,8}$/.test(text)) {
       const unit = name.endsWith('_MS') ? 'milliseconds' : 'bytes';
       throw new CaracalError('CRC_CONFIG_INVALID', `${name} must be a whole number of ${unit} from 1, not "${text.slice(0, 20)}"`, {
-        hint: `unset ${name} to use the default (${String(limits[field])} ${unit})`,
+        hint: `unset ${name} to use the default (${String(defaults[field])} ${unit})`,
       });
     }
-    limits[field] = Number(text);
+    (limits as Record<string, unknown>)[field] = Number(text);
   }
-  return { request: request as unknown as GatewayLimits, upstream: upstream as unknown as UpstreamLimits };
+  return limits;
 }
 
 /** How long a stopping Gateway lets in-flight requests finish, then how long it waits for their events. */
@@ -81,20 +87,24 @@ export async function runGateway(cli: CliContext, options: ServeOptions): Promis
   const logger = createLogger({ name: 'gateway', level: settings.log_level });
   const { workers } = settings.gateway;
   if (cluster.isWorker) {
+    const stopRequest = workerStopRequest();
     // The IPC channel to the primary would keep a worker alive after it stopped, or failed to start.
-    return serve(cli, settings, logger).finally(() => cluster.worker?.disconnect());
+    return serve(cli, settings, logger, (stop) => stopRequest.then(stop)).finally(() => cluster.worker?.disconnect());
   }
-  if (workers === 1) return serve(cli, settings, logger);
+  if (workers === 1) return serve(cli, settings, logger, untilSignal);
   return runGatewayPrimary(workers, logger, (port) => {
     logger.info({ url: gatewayUrl({ ...settings, gateway: { ...settings.gateway, port } }), workers }, 'gateway listening');
   });
 }
 
-/** One Gateway process: a whole Gateway, alone or as one of the workers. */
-async function serve(cli: CliContext, settings: Settings, logger: Logger): Promise<void> {
+/**
+ * One Gateway process: a whole Gateway, alone or as one of the workers. `untilStop` resolves
+ * after it has run `stop`, when it is time to stop (a signal, or the primary).
+ */
+async function serve(cli: CliContext, settings: Settings, logger: Logger, untilStop: (stop: (reason: string) => Promise<void>) => Promise<void>): Promise<void> {
   const limits = limitsFromEnv();
   const store = await openStore({ home: settings.home, databaseUrl: settings.database_url });
-  const { driver, failures, plugins } = await loadPlugins({ builtins: cli.builtins, home: settings.home, mode: 'serve', driver: { onHookError: (error) => logger.warn({ code: error.code }, error.message) } });
+  const { driver, failures, plugins } = await loadPlugins({ builtins: cli.builtins, home: settings.home, mode: 'serve', driver: { onHookError: (error) => logger.warn({ code: error.code }, hookErrorText(error)) } });
   for (const failure of failures) logger.warn({ plugin: failure.name }, `plugin disabled: ${failure.error}`);
   const outbound = createOutbound(limits.upstream);
   const runtime = await createGatewayRuntime({
@@ -141,9 +151,8 @@ async function serve(cli: CliContext, settings: Settings, logger: Logger): Promi
   const url = gatewayUrl({ ...settings, gateway: { ...settings.gateway, port: address.port } });
   logger.info({ url, ready: runtime.state().detail, ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) }, cluster.isWorker ? 'gateway worker listening' : 'gateway listening');
 
-  const until = cluster.isWorker ? untilPrimaryStops : untilSignal;
-  await until(async (signal) => {
-    logger.info({ signal }, 'stopping: draining requests and flushing audit');
+  await untilStop(async (reason) => {
+    logger.info({ reason }, 'stopping: draining requests and flushing audit');
     server.close();
     server.closeIdleConnections();
     const drained = once(server, 'close');
@@ -156,6 +165,17 @@ async function serve(cli: CliContext, settings: Settings, logger: Logger): Promi
     const stats = await release();
     logger.info({ recorded: stats.recorded, dropped: stats.dropped }, 'stopped');
   });
+}
+
+/**
+ * A plugin hook's failure as logged: the plugin's own error text masked where it looks like a
+ * secret, and left out for `identify`, whose plugins handle callers' credentials and may quote one
+ * in an error (the plugin and hook are still named).
+ */
+export function hookErrorText(error: CaracalError): string {
+  const { plugin, hook } = (error.details ?? {}) as { plugin?: string; hook?: string };
+  if (hook === 'identify') return `plugin "${plugin ?? '?'}" failed in hook identify (${error.code}; its message is not logged: it may quote a caller's credential)`;
+  return redactString(error.message);
 }
 
 /**

@@ -93,6 +93,26 @@ describe('gateway --workers', () => {
     expect(run.stderr + run.stdout).toMatch(/a Gateway worker stopped before it listened/);
   });
 
+  it('stops cleanly when told to while its workers are still starting', async () => {
+    let pid = 0;
+    const children = () => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    const started = Date.now();
+    const run = caracal(['--home', stack.home, 'serve', 'gateway', '--workers', '2', '--port', '0'], { CARACAL_LOG_LEVEL: 'error' }, { onSpawn: (p) => (pid = p) });
+    // As soon as both workers exist (they are still loading), SIGTERM the supervisor.
+    await until(children, (now) => now.length === 2, 15_000);
+    process.kill(pid, 'SIGTERM');
+    const result = await run;
+    expect(result.code, result.stderr).toBe(0);
+    // Not the 30 s a worker that missed the stop would cost before it is killed.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it('refuses a worker count that is not 1 to 64, naming the setting', async () => {
     for (const bad of ['0', 'many']) {
       const run = await caracal(['--home', stack.home, 'serve', 'gateway', '--workers', bad], {});
