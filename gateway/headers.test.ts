@@ -43,6 +43,21 @@ describe('upstreamRequestHeaders', () => {
     expect(out).toContainEqual(['X-Keep', 'k']);
   });
 
+  it('drops every line of the headers an identify plugin said carried the credential, whatever their case', () => {
+    const raw = ['X-Api-Key', 'sk_live_1', 'x-api-key', 'sk_live_2', 'X-Keep', 'k'];
+    const out = pairs(upstreamRequestHeaders(raw, facts, ['x-api-key']));
+    expect(out.map(([n]) => n.toLowerCase())).not.toContain('x-api-key');
+    expect(out).toContainEqual(['X-Keep', 'k']);
+    // Without such headers nothing else is dropped.
+    expect(pairs(upstreamRequestHeaders(raw, facts)).filter(([n]) => n.toLowerCase() === 'x-api-key')).toHaveLength(2);
+  });
+
+  it('still sets the forwarding headers fresh when a plugin names them as credential headers', () => {
+    const out = pairs(upstreamRequestHeaders(['X-Forwarded-For', '6.6.6.6'], facts, ['x-forwarded-for', 'x-request-id']));
+    expect(out).toContainEqual(['x-forwarded-for', '127.0.0.1']);
+    expect(out).toContainEqual(['x-request-id', 'req_1']);
+  });
+
   it('sets forwarding headers and the request ID fresh', () => {
     const out = pairs(upstreamRequestHeaders(['X-Request-Id', 'client-chosen', 'X-Forwarded-For', '6.6.6.6'], facts));
     expect(out).toEqual([

@@ -2,8 +2,9 @@
  * Header hygiene (DESIGN.md §5). Never forwarded upstream: `Authorization` (replaced only by a
  * provider credential), every `X-Caracal-*`, hop-by-hop headers (RFC 9110 §7.6.1) and those named
  * in `Connection`, `Proxy-*`, `Forwarded`, `X-Forwarded-*`, `X-Real-IP`, `Host` (the upstream's own
- * is set by the client) and `Expect` (undici does not speak 100-continue). Then `X-Forwarded-For`,
- * `-Proto`, `-Host` and `X-Request-Id` are set fresh.
+ * is set by the client) and `Expect` (undici does not speak 100-continue), and the headers an
+ * `identify` plugin said carried the caller's credential (`X-Api-Key`). Then `X-Forwarded-For`,
+ * `-Proto`, `-Host` and `X-Request-Id` are set fresh, so no stripping can remove them.
  */
 
 const HOP_BY_HOP = new Set([
@@ -42,15 +43,16 @@ export interface ForwardingFacts {
 
 /**
  * Builds the upstream request headers as a flat [name, value, …] list from Node's rawHeaders,
- * dropping what must not travel and adding the forwarding headers.
+ * dropping what must not travel (and `credentialHeaders`, lower-case names) and adding the
+ * forwarding headers.
  */
-export function upstreamRequestHeaders(rawHeaders: readonly string[], facts: ForwardingFacts): string[] {
+export function upstreamRequestHeaders(rawHeaders: readonly string[], facts: ForwardingFacts, credentialHeaders: readonly string[] | null = null): string[] {
   const named = connectionNamed(rawHeaders);
   const out: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
     const lower = name.toLowerCase();
-    if (isStrippedRequestHeader(lower) || (named !== null && named.has(lower))) continue;
+    if (isStrippedRequestHeader(lower) || (named !== null && named.has(lower)) || (credentialHeaders !== null && credentialHeaders.includes(lower))) continue;
     out.push(name, rawHeaders[i + 1] as string);
   }
   out.push('x-forwarded-for', facts.clientIp, 'x-forwarded-proto', facts.proto, 'x-request-id', facts.requestId);

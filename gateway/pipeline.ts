@@ -25,16 +25,21 @@
  * and is checked again before it is refused.
  *
  * `identify` runs only for a request that carries no Caracal access token: no `Authorization`, a
- * scheme other than Bearer, or a bearer value that is not a JWT at all (`token_malformed`: an
- * opaque token). A JWT is Caracal's to judge: expired, revoked, forged or for another resource, its
- * refusal stands and no plugin is asked, so a plugin can never rescue a Caracal token. A valid
- * token costs no hook call, nor does anything when no plugin implements the hook. The resource
- * header is checked first (`resourceId` is always set). The identity a plugin returns is checked
- * as a token is: it must name the routed resource (`audience_mismatch`), not be expired, and its
- * app must stand (revoked, disabled, unknown); then it routes in its zone and the policy decides
- * with its app and scopes, so a plugin names a caller but never widens what the caller may do.
- * No identity: refused as before (`token_missing`, `token_malformed`). A throwing or late plugin,
- * or an unusable answer: `plugin_denied` (fail closed), the plugin named in the event's detail.
+ * scheme other than Bearer, or a bearer value that is not a JWT at all (refused `token_malformed`
+ * and marked `notJwt` by the verifier: an opaque token). A JWT is Caracal's to judge: malformed,
+ * expired, revoked, forged or for another resource, its refusal stands and no plugin is asked, so
+ * a plugin can never rescue a Caracal token. A valid token costs no hook call, nor does anything
+ * when no plugin implements the hook. The resource header is checked first (`resourceId` is always
+ * set). The identity a plugin returns is checked as a token is: its app must be an app of its zone
+ * (else `app_unknown`, recorded without zone or app: a zone that does not exist must not open an
+ * audit chain) and stand (revoked, disabled), it must name the routed resource
+ * (`audience_mismatch`) and not be expired; then it routes in its zone and the policy decides with
+ * its app and scopes, so a plugin names a caller but never widens what the caller may do. The
+ * request headers the plugin says carried the credential never go upstream, like `Authorization`,
+ * and `route` and `onResponse` do not see them. No identity: refused as before (`token_missing`,
+ * `token_malformed`). A throwing or late plugin, or an unusable answer (the hook driver checks it
+ * where it knows the plugin that gave it): `plugin_denied` (fail closed), the plugin named in the
+ * event's detail.
  *
  * `prepareUpstream` runs only where it has work: for a route with a provider (a plugin contributes
  * the provider's kind, else the route is refused), and for every route only when some plugin
@@ -52,7 +57,7 @@ import { requestIdFor } from '../core/domain/request-id.js';
 import { isResourceId, normalizeResourceId } from '../core/domain/ids.js';
 import { isCaracalError } from '../core/errors.js';
 import type { HookDriver } from '../core/plugin/hook-driver.js';
-import { upstreamRefusalReasons, type GatewayRequest, type Identity, type IdentifyContext, type Route, type UpstreamRefusalReason } from '../core/plugin/hooks.js';
+import { upstreamRefusalReasons, type GatewayRequest, type Identity, type IdentifyContext, type IdentifyResult, type Route, type UpstreamRefusalReason } from '../core/plugin/hooks.js';
 import { allowedHostsOf, hostEntryOf, isHostAllowed } from '../core/net/allowed-hosts.js';
 import type { Decision as PolicyDecision } from '../core/policy/types.js';
 import { forward, type ForwardOutcome } from './forward.js';
@@ -108,6 +113,8 @@ interface Exchange {
   refused: RefusedCaller | null;
   /** Facts for the event's detail besides the policy's and the refusal's (a plugin identity, a failing plugin). */
   facts: Readonly<Record<string, string>> | null;
+  /** Request headers (lower case) an identify plugin said carried the credential: never forwarded, never shown to later observers. */
+  credentialHeaders: readonly string[] | null;
   resourceId: string | null;
   policy: PolicyDecision | null;
   /** Whether this request already waited for a snapshot rebuild (at most once). */
@@ -243,6 +250,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       identity: null,
       refused: null,
       facts: null,
+      credentialHeaders: null,
       resourceId: null,
       policy: null,
       refreshed: false,
@@ -271,14 +279,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (!bearer) return identifyByPlugin(req, res, ex, target, authorization, 'token_missing');
     const verified = state.verify(raw, resourceId);
     if (verified.ok) return identified(req, res, ex, target, state, verified);
-    // Not a JWT at all (an opaque bearer token): a plugin may know it. Any other refusal of a JWT stands.
-    if (verified.reason === 'token_malformed' && hooks.has('identify')) return identifyByPlugin(req, res, ex, target, authorization, 'token_malformed');
-    if (verified.reason !== 'kid_unknown') return refuseToken(req, res, ex, state, verified);
+    // Not a JWT at all (an opaque bearer token): a plugin may know it. Any refusal of a JWT stands.
+    if (verified.notJwt === true && hooks.has('identify')) return identifyByPlugin(req, res, ex, target, authorization, 'token_malformed');
+    // A header naming no kid: no key could ever verify it.
+    if (verified.reason !== 'kid_unknown' || verified.kid === undefined) return refuseToken(req, res, ex, state, verified);
     // A key this node has not loaded yet (a zone's first mint, a rotation a moment ago): one shared
     // key check (a kid already found missing answers at once; runtime.ts), then verify again,
     // rather than refuse the first calls after it.
     ex.refreshed = true;
-    state.refresh(raw).then(
+    state.refresh(verified.kid).then(
       () => {
         const now = deps.state();
         const again = now.verify(raw, resourceId);
@@ -320,10 +329,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const credential = credentialOf(authorization);
     const context: IdentifyContext = { request: gatewayRequest(req, ex, true), credential, resourceId: ex.resourceId };
     hooks.runHook('identify', context).then(
-      (identity) => {
-        if (identity === undefined) return refuse(req, res, ex, otherwise);
+      (answer) => {
+        if (answer === undefined) return refuse(req, res, ex, otherwise);
+        // The scheme is empty or a short RFC 9110 token (credentialOf): never the credential itself.
         ex.facts = { identity: 'plugin', scheme: credential.scheme };
-        pluginIdentified(req, res, ex, target, deps.state(), identity);
+        if (answer.credentialHeaders !== undefined && answer.credentialHeaders.length > 0) {
+          ex.credentialHeaders = answer.credentialHeaders.map((name) => name.toLowerCase());
+        }
+        pluginIdentified(req, res, ex, target, deps.state(), identityFrom(answer));
       },
       (error: unknown) => {
         const failed = identifyFailure(error);
@@ -334,17 +347,22 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   /**
-   * Checks what an identify plugin vouched for as a verified token is checked: the shape, the
-   * resource (it must be the routed one: one resource per credential), the expiry, and the app's
-   * standing (revoked, disabled, gone). Then the request routes and meets the policy like any.
+   * Checks what an identify plugin vouched for (its shape was checked by the hook driver) as a
+   * verified token is checked: first the app's standing, which needs it to be an app of the
+   * identity's zone (until then nothing it says is recorded as the caller: a zone that does not
+   * exist would open an audit chain), then the resource (the routed one: one resource per
+   * credential) and the expiry. Then the request routes and meets the policy like any.
    */
-  function pluginIdentified(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, answer: unknown): void {
-    const problem = identityProblem(answer);
-    if (problem !== undefined) {
-      ex.facts = { ...ex.facts, hook: 'identify', error: 'identity_malformed' };
-      return refuse(req, res, ex, 'plugin_denied', `an identify plugin returned an unusable identity: ${problem}`);
+  function pluginIdentified(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, identity: Identity & { readonly resourceId: string }): void {
+    const standing = state.standing(standingOf(identity));
+    if (standing === 'app_unknown') {
+      const message = 'the app an identify plugin named for this credential is not an app of the zone it named';
+      return refuse(req, res, ex, standing, message, "fix the plugin's mapping of credentials to zones and apps (`caracal apps list --zone ZONE` lists a zone's apps)");
     }
-    const identity = answer as Identity & { readonly resourceId: string };
+    if (standing !== null) {
+      ex.refused = { identity, detail: {} };
+      return refuse(req, res, ex, standing);
+    }
     const resourceId = ex.resourceId as string;
     const issuedFor = normalizeResourceId(identity.resourceId);
     if (issuedFor !== resourceId) {
@@ -354,11 +372,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (identity.expiresAt !== undefined && identity.expiresAt * 1000 <= Date.now()) {
       ex.refused = { identity, detail: {} };
       return refuse(req, res, ex, 'token_expired', 'the credential has expired (the identify plugin says so)');
-    }
-    const standing = state.standing(standingOf(identity));
-    if (standing !== null) {
-      ex.refused = { identity, detail: {} };
-      return refuse(req, res, ex, standing);
     }
     ex.identity = identity;
     findRoute(req, res, ex, target, state, identity.zoneId);
@@ -411,12 +424,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   function prepare(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, resource: RoutedResource): void {
     if (resource.refusal !== null) return refuse(req, res, ex, resource.refusal.reason, resource.refusal.message);
-    const headers = upstreamRequestHeaders(req.rawHeaders, {
-      requestId: ex.requestId,
-      clientIp: req.socket.remoteAddress ?? '',
-      proto: 'http',
-      host: req.headers.host ?? '',
-    });
+    const headers = upstreamRequestHeaders(
+      req.rawHeaders,
+      { requestId: ex.requestId, clientIp: req.socket.remoteAddress ?? '', proto: 'http', host: req.headers.host ?? '' },
+      ex.credentialHeaders,
+    );
     const path = joinUpstreamPath(resource.basePath, target.path, target.search);
     const provider = resource.provider;
     if (provider === null && !deps.prepare.everyRoute) return send(req, res, ex, resource, resource.origin, path, headers);
@@ -545,34 +557,46 @@ function standingOf(identity: Identity): VerifiedToken {
   return { ok: true, claims, scopes: identity.scopes, kid: '' };
 }
 
-/** What is wrong with an identify plugin's answer, in words, or undefined when it is a usable Identity. */
-function identityProblem(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not an object';
-  const { zoneId, appId, scopes, resourceId, jti, expiresAt } = value as Record<string, unknown>;
-  if (typeof zoneId !== 'string' || zoneId === '') return 'zoneId must be a non-empty string';
-  if (typeof appId !== 'string' || appId === '') return 'appId must be a non-empty string';
-  if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string')) return 'scopes must be an array of strings';
-  // One resource per credential (DESIGN.md §4): an identity that names none cannot be checked against the route.
-  if (typeof resourceId !== 'string' || !isResourceId(resourceId)) return 'resourceId must name the resource the credential is for';
-  if (jti !== undefined && typeof jti !== 'string') return 'jti must be a string when present';
-  if (expiresAt !== undefined && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) return 'expiresAt must be a number of seconds when present';
-  return undefined;
+/** The identity an identify plugin vouched for, without its transport details (`credentialHeaders`) or anything else it added. */
+function identityFrom(answer: IdentifyResult): Identity & { readonly resourceId: string } {
+  return {
+    zoneId: answer.zoneId,
+    appId: answer.appId,
+    scopes: answer.scopes,
+    resourceId: answer.resourceId,
+    ...(answer.jti === undefined ? {} : { jti: answer.jti }),
+    ...(answer.expiresAt === undefined ? {} : { expiresAt: answer.expiresAt }),
+  };
 }
 
-/** The `Authorization` header split into a lower-case scheme and its value (RFC 9110 §11.4); both empty when absent. */
+/**
+ * An auth-scheme (RFC 9110 §11.4: a token, then 1*SP and the credentials), at most 20 characters:
+ * registered schemes are short, and a longer run is far more likely a raw key than a scheme.
+ */
+const AUTHORIZATION = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]{1,20}) +(.+)$/s;
+
+/**
+ * The `Authorization` header split into a lower-case scheme and its value; both empty when absent.
+ * A value without a scheme (a raw key as the whole header) is all value, the scheme empty: the
+ * scheme goes into the audit record, so it must never be able to hold the credential.
+ */
 function credentialOf(authorization: string | undefined): IdentifyContext['credential'] {
   if (authorization === undefined) return { scheme: '', value: '' };
   const trimmed = authorization.trim();
-  const space = trimmed.indexOf(' ');
-  if (space === -1) return { scheme: trimmed.toLowerCase(), value: '' };
-  return { scheme: trimmed.slice(0, space).toLowerCase(), value: trimmed.slice(space + 1).trim() };
+  const parts = AUTHORIZATION.exec(trimmed);
+  if (parts === null) return { scheme: '', value: trimmed };
+  return { scheme: (parts[1] as string).toLowerCase(), value: (parts[2] as string).trim() };
 }
 
-/** Which identify plugin failed and how, from the driver's error, and a message for the caller that quotes nothing the plugin said. */
-function identifyFailure(error: unknown): { plugin: string; reason: 'plugin_error' | 'plugin_timeout'; message: string } {
-  const named = isCaracalError(error) ? (error.details as { plugin?: unknown } | undefined)?.plugin : undefined;
-  const plugin = typeof named === 'string' ? named : 'unknown';
+/**
+ * Which identify plugin failed and how, from the driver's error, and a message for the caller
+ * that quotes nothing the plugin said (an unusable answer is described in the driver's own words).
+ */
+function identifyFailure(error: unknown): { plugin: string; reason: 'plugin_error' | 'plugin_timeout' | 'identity_malformed'; message: string } {
+  const details = isCaracalError(error) ? (error.details as { plugin?: unknown; problem?: unknown } | undefined) : undefined;
+  const plugin = typeof details?.plugin === 'string' ? details.plugin : 'unknown';
   if (isCaracalError(error, 'CRC_PLUGIN_HOOK_TIMEOUT')) return { plugin, reason: 'plugin_timeout', message: error.message };
+  if (isCaracalError(error) && typeof details?.problem === 'string') return { plugin, reason: 'identity_malformed', message: error.message };
   // The plugin's own error text stays in the Gateway log (onHookError): it may quote the credential.
   return { plugin, reason: 'plugin_error', message: `plugin "${plugin}" failed in hook identify; the credential could not be checked (see the gateway log)` };
 }
@@ -586,11 +610,13 @@ function detailOf(ex: Exchange): Record<string, unknown> {
 function gatewayRequest(req: IncomingMessage, ex: Exchange, withCredentials: boolean): GatewayRequest {
   const url = req.url ?? '';
   const q = url.indexOf('?');
-  // Deciders see the headers as received (read-only); observers get a copy without the credential.
+  // Deciders see the headers as received (read-only); observers get a copy without the
+  // credential: `Authorization`, and the headers an identify plugin said carried it.
   let headers: GatewayRequest['headers'] = req.headers;
   if (!withCredentials) {
     const copy = { ...req.headers };
     delete copy.authorization;
+    for (const name of ex.credentialHeaders ?? []) delete copy[name];
     headers = copy;
   }
   return {

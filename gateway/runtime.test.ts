@@ -246,10 +246,11 @@ describe('createGatewayRuntime: an unusable signing key', () => {
 });
 
 describe('createGatewayRuntime: tokens naming an unknown kid', () => {
-  /** What the pipeline does with such a token: verify (refused kid_unknown), then refresh with it. */
+  /** What the pipeline does with such a token: verify (refused kid_unknown, naming the kid), then refresh with that kid. */
   const ask = (runtime: GatewayRuntime, token: string) => {
-    expect(runtime.state().verify(token, RESOURCE)).toMatchObject({ ok: false, reason: 'kid_unknown' });
-    return runtime.state().refresh(token);
+    const refused = runtime.state().verify(token, RESOURCE);
+    if (refused.ok || refused.reason !== 'kid_unknown' || refused.kid === undefined) throw new Error(`expected kid_unknown naming a kid, got ${JSON.stringify(refused)}`);
+    return runtime.state().refresh(refused.kid);
   };
 
   it('cost one key read per burst and no rebuild, then none at all until the store changes', async () => {
@@ -269,9 +270,9 @@ describe('createGatewayRuntime: tokens naming an unknown kid', () => {
     await Promise.all(distinct.map((token) => ask(runtime, token)));
     expect(h.calls('listSigningKeys')).toBe(reads + 2);
     for (const token of distinct) await ask(runtime, token);
-    // A token naming no kid at all: no key could ever verify it.
-    for (let i = 0; i < 10; i++) await ask(runtime, tokenNaming(undefined));
     expect(h.calls('listSigningKeys')).toBe(reads + 2);
+    // A token naming no kid at all: no key could ever verify it, so its refusal names none to look for.
+    expect(runtime.state().verify(tokenNaming(undefined), RESOURCE)).not.toHaveProperty('kid');
     expect(h.calls('listZones')).toBe(builds);
   });
 
@@ -299,5 +300,26 @@ describe('createGatewayRuntime: tokens naming an unknown kid', () => {
     // ...until the store reports a change: then it is looked up once more.
     await h.control.createZone({ name: 'later', kind: 'evaluation' });
     await until('the junk kid to be checked again', async () => (await readsOf()) === 1);
+  });
+});
+
+describe('createGatewayRuntime: the standing of a caller', () => {
+  /** A verified token's shape with only what the standing check reads. */
+  const caller = (sub: string, zone: string) => {
+    const claims = { iss: ISSUER, sub, client_id: sub, aud: RESOURCE, scope: '', zone, jti: 'plg_1', iat: 0, nbf: 0, exp: 0 };
+    return { ok: true as const, claims, scopes: [], kid: '' };
+  };
+
+  it('knows an app only in its own zone: another zone, or one that does not exist, is app_unknown', async () => {
+    const h = await harness();
+    const other = (await h.control.createZone({ name: 'other', kind: 'evaluation' })).id;
+    const stranger = (await h.control.createApp({ zoneId: other, name: 'stranger', secretHash: 'test:not-a-secret' })).id;
+    const state = (await h.start()).state();
+    expect(state.standing(caller(h.appId, h.zoneId))).toBeNull();
+    expect(state.standing(caller(stranger, other))).toBeNull();
+    expect(state.standing(caller(stranger, h.zoneId))).toBe('app_unknown');
+    expect(state.standing(caller(h.appId, other))).toBe('app_unknown');
+    expect(state.standing(caller(h.appId, 'zn_01NOWHERE000000000000000000'))).toBe('app_unknown');
+    expect(state.standing(caller('app_01GHOST0000000000000000000', h.zoneId))).toBe('app_unknown');
   });
 });

@@ -12,7 +12,7 @@ import { createTokenVerifier, type TokenVerifier, type VerificationKey } from '.
 import { OPEN_RULE, type Outbound, type OutboundRule } from './outbound.js';
 import { createProviderCache, type ProviderEntry } from './provider-cache.js';
 import type { RefusalReason } from './refusals.js';
-import { upstreamTarget, type GatewayState, type ReadinessChecks, type RoutedResource, type UpstreamTarget } from './state.js';
+import { upstreamTarget, type AppStanding, type GatewayState, type ReadinessChecks, type RoutedResource, type UpstreamTarget } from './state.js';
 
 export interface GatewayRuntime {
   /** The current snapshot. */
@@ -32,7 +32,7 @@ interface Snapshot {
   /** Keys left out because their public half is unusable, by kid (the rest still verify). */
   readonly unusableKeys: ReadonlyMap<string, UnusableKey>;
   readonly resources: ReadonlyMap<string, RoutedResource>;
-  readonly apps: ReadonlyMap<string, { readonly disabled: boolean }>;
+  readonly apps: ReadonlyMap<string, AppStanding>;
   readonly matchers: ReadonlyMap<string, PolicyMatcher>;
   readonly zones: ReadonlyMap<string, Zone>;
   readonly providers: ReadonlyMap<string, ProviderEntry>;
@@ -92,10 +92,10 @@ export interface GatewayRuntimeOptions {
  *   doubling to 5 s) until a reload succeeds. Before the first good load it is not ready.
  * - A signing key whose public half is unusable is left out, reported once through `onError`
  *   and shown in readyz; every other key, of every zone, still verifies.
- * - A token naming an unknown `kid` (`refresh(token)`) asks for one key check: every such token
- *   within 250 ms shares one read of the signing keys; a kid found there brings a full rebuild, a
- *   kid not found is remembered (up to 1,000) and answered at once, without touching the store,
- *   until the store's watch reports a change. A kid is only ever missing until its key is
+ * - A token naming an unknown `kid` (`refresh(kid)`, with the kid the verifier's refusal names)
+ *   asks for one key check: every such token within 250 ms shares one read of the signing keys; a
+ *   kid found there brings a full rebuild, a kid not found is remembered (up to 1,000) and answered
+ *   at once, without touching the store, until the store's watch reports a change. A kid is only ever missing until its key is
  *   committed, and a token is minted after that, so remembering cannot hide a real key.
  */
 export async function createGatewayRuntime(options: GatewayRuntimeOptions): Promise<GatewayRuntime> {
@@ -132,7 +132,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions): Prom
     const unusableKeys = new Map<string, UnusableKey>();
     const keys = await loadVerificationKeys(store, builtAt, (key, error) => unusableKeys.set(key.kid, { zoneId: key.zoneId, error }));
     const resources = new Map<string, RoutedResource>();
-    const apps = new Map<string, { disabled: boolean }>();
+    const apps = new Map<string, AppStanding>();
     const matchers = new Map<string, PolicyMatcher>();
     const zones = new Map<string, Zone>();
     const targets: UpstreamTarget[] = [];
@@ -144,7 +144,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions): Prom
         if (target) targets.push(target);
       }
       allProviders.push(...(await allPages((o) => store.listProviders(zone.id, o))));
-      for (const app of await allPages((o) => store.listApps(zone.id, o))) apps.set(app.id, { disabled: app.disabled });
+      for (const app of await allPages((o) => store.listApps(zone.id, o))) apps.set(app.id, { zoneId: zone.id, disabled: app.disabled });
       matchers.set(zone.id, await policy.loadActiveMatcher(zone.id));
     }
     const providers = providerCache.load(allProviders);
@@ -223,11 +223,10 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions): Prom
     return refreshing;
   }
 
-  function refresh(token?: string): Promise<void> {
-    if (token === undefined) return rebuildSoon();
-    const kid = kidOf(token);
-    // No kid (no key can help), one loaded meanwhile, or one the store did not have since its last change.
-    if (kid === undefined || snapshot.keys.has(kid) || unknownKids.has(kid)) return Promise.resolve();
+  function refresh(kid?: string): Promise<void> {
+    if (kid === undefined) return rebuildSoon();
+    // A kid loaded meanwhile, or one the store did not have since its last change.
+    if (snapshot.keys.has(kid) || unknownKids.has(kid)) return Promise.resolve();
     pendingKids.add(kid);
     if (keyCheck === undefined) {
       const wait = Math.max(0, lastKeyCheckAt + MIN_REFRESH_INTERVAL_MS - Date.now());
@@ -310,7 +309,9 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions): Prom
       const found = revocations.find(claims);
       if (found !== undefined) return found.kind === 'app' ? 'app_revoked' : 'token_revoked';
       const app = snapshot.apps.get(claims.sub);
-      if (app === undefined) return 'app_unknown';
+      // An app is known only in its own zone: an identify plugin may pair any app with any zone
+      // (one of another zone, or none at all), and that zone's policy must not decide for it.
+      if (app === undefined || app.zoneId !== claims.zone) return 'app_unknown';
       return app.disabled ? 'app_disabled' : null;
     },
     resource: (zoneId, resourceId) => snapshot.resources.get(resourceKey(zoneId, resourceId)),
@@ -373,19 +374,6 @@ export function routeTarget(target: UpstreamTarget, parts: Pick<Snapshot, 'zones
 
 function resourceKey(zoneId: string, resourceId: string): string {
   return `${zoneId}\n${resourceId}`;
-}
-
-/** The `kid` a compact JWS names in its header, or undefined (none, or not a JWS). */
-function kidOf(token: string): string | undefined {
-  const dot = token.indexOf('.');
-  if (dot <= 0) return undefined;
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
-    const kid = typeof header === 'object' && header !== null ? (header as { kid?: unknown }).kid : undefined;
-    return typeof kid === 'string' && kid !== '' ? kid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function secondsSince(at: number): string {

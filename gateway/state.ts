@@ -58,14 +58,17 @@ export interface GatewayState {
   /** Verifies a raw bearer token for a resource (core/token/verify.ts: cached, synchronous). */
   verify(raw: string, resourceId: string): VerifyResult;
   /**
-   * Without a token: resolves once the snapshot was rebuilt from the store after this call, so an
+   * Without a kid: resolves once the snapshot was rebuilt from the store after this call, so an
    * app, resource or policy created a moment ago is known; at most one rebuild per 250 ms however
-   * many callers ask. With the raw token whose `kid` is unknown: resolves once the signing key
-   * it names is loaded, or found missing from the store; a kid already found missing since the
-   * store last changed resolves at once, without touching the store (runtime.ts).
+   * many callers ask. With the kid of a `kid_unknown` refusal (the verifier names it): resolves
+   * once that signing key is loaded, or found missing from the store; a kid already found missing
+   * since the store last changed resolves at once, without touching the store (runtime.ts).
    */
-  refresh(token?: string): Promise<void>;
-  /** Whether a verified token may still be used: revoked, app revoked, disabled or gone. */
+  refresh(kid?: string): Promise<void>;
+  /**
+   * Whether a verified token (or a plugin identity in its shape) may still be used: revoked, app
+   * revoked or disabled, or `app_unknown` when its app is gone or is not an app of its zone.
+   */
   standing(token: VerifiedToken): RefusalReason | null;
   resource(zoneId: string, resourceId: string): RoutedResource | undefined;
   /** The IDs of a zone's resources; a scan, so only for "did you mean" on a refusal (never on the allowed path). */
@@ -74,6 +77,12 @@ export interface GatewayState {
   routeFromPlugin(route: Route, zoneId: string): RoutedResource | undefined;
   /** The zone's compiled active policy set (denies everything when none is active). */
   matcher(zoneId: string): PolicyMatcher;
+}
+
+/** What the standing check knows of an app: its zone (an app is known only there) and whether it is disabled. */
+export interface AppStanding {
+  readonly zoneId: string;
+  readonly disabled: boolean;
 }
 
 /** Splits an upstream base URL into origin and base path (done once per resource, not per request). */

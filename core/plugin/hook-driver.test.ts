@@ -10,6 +10,8 @@ import {
   type HookName,
   type Hooks,
   type Identity,
+  type IdentifyContext,
+  type IdentifyResult,
   type PrepareUpstreamContext,
   type RecordContext,
   type ResponseContext,
@@ -157,17 +159,49 @@ describe('order', () => {
 });
 
 describe('first-wins (identify, route)', () => {
-  const other: Identity = { zoneId: 'zn_2', appId: 'app_2', scopes: [] };
+  const vouched: IdentifyResult = { ...identity, resourceId: 'resource://billing-api' };
+  const other: IdentifyResult = { zoneId: 'zn_2', appId: 'app_2', scopes: [], resourceId: 'resource://billing-api' };
+  const identifyCtx: IdentifyContext = { request, credential: { scheme: 'apikey', value: 'k' }, resourceId: 'resource://billing-api' };
   it('returns the first defined answer and asks no further plugin', async () => {
     const asked: string[] = [];
     const { driver } = driverOf([
       plugin('pass', { identify: () => void asked.push('pass') }),
-      plugin('apikey', { identify: () => (asked.push('apikey'), identity) }),
+      plugin('apikey', { identify: () => (asked.push('apikey'), vouched) }),
       plugin('late', { identify: () => (asked.push('late'), other) }),
     ]);
-    const result = await driver.runHook('identify', { request, credential: { scheme: 'ApiKey', value: 'k' }, resourceId: null });
-    expect(result).toBe(identity);
+    const result = await driver.runHook('identify', identifyCtx);
+    expect(result).toBe(vouched);
     expect(asked).toEqual(['pass', 'apikey']);
+  });
+
+  it('accepts an identity naming the headers that carried the credential', async () => {
+    const answer = { ...vouched, credentialHeaders: ['X-Api-Key', 'x-api-secret'] };
+    const { driver, errors } = driverOf([plugin('apikey', { identify: () => answer })]);
+    expect(await driver.runHook('identify', identifyCtx)).toBe(answer);
+    expect(errors).toEqual([]);
+  });
+
+  // An unusable answer is the failure of the plugin that gave it: named, reported once, fail closed.
+  it.each([
+    ['not an object', 'yes', 'it is not an object'],
+    ['no resource', identity, 'resourceId must name the resource the credential is for'],
+    ['scopes that are not strings', { ...vouched, scopes: [1] }, 'scopes must be an array of strings'],
+    ['an expiry that is not a number', { ...vouched, expiresAt: 'soon' }, 'expiresAt must be a number of seconds when present'],
+    ['credentialHeaders that is not an array', { ...vouched, credentialHeaders: 'x-api-key' }, 'credentialHeaders must be an array of at most 16 header names when present'],
+    ['a credential header that is not a header name', { ...vouched, credentialHeaders: ['x api key'] }, 'credentialHeaders must be an array of at most 16 header names when present'],
+    ['more than 16 credential headers', { ...vouched, credentialHeaders: Array.from({ length: 17 }, (_, i) => `x-key-${i}`) }, 'credentialHeaders must be an array of at most 16 header names when present'],
+  ])('an identify answer with %s fails closed, naming the plugin and the problem', async (_what, answer, problem) => {
+    const asked: string[] = [];
+    const { driver, errors } = driverOf([
+      plugin('sloppy', { identify: () => answer as IdentifyResult }),
+      plugin('after', { identify: () => (asked.push('after'), other) }),
+    ]);
+    const error = await driver.runHook('identify', identifyCtx).catch((e: unknown) => e);
+    expect(isCaracalError(error, 'CRC_PLUGIN_HOOK_FAILED')).toBe(true);
+    expect((error as CaracalError).message).toBe(`plugin "sloppy" returned an unusable answer from hook identify: ${problem}`);
+    expect((error as CaracalError).details).toEqual({ plugin: 'sloppy', hook: 'identify', problem });
+    expect(errors).toEqual([error]);
+    expect(asked).toEqual([]);
   });
 
   it('returns undefined when every plugin passes', async () => {

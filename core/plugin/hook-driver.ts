@@ -133,7 +133,11 @@ export function createHookDriver(plugins: readonly Plugin[], options: HookDriver
     for (const entry of entries) {
       try {
         const result = await invoke(entry, name, args);
-        if (result !== undefined) return result;
+        if (result === undefined) continue;
+        // Checked here, where the answering plugin is known, so its failure names it.
+        const problem = spec.check?.(result);
+        if (problem !== undefined) throw answerUnusable(entry.plugin, name, problem);
+        return result;
       } catch (error) {
         const err = fail(name, spec, entry, error);
         if (spec.failure === 'fail-closed') throw err;
@@ -261,6 +265,17 @@ function hookFailed(plugin: string, hook: HookName, error: unknown, elapsedMs: n
   return new CaracalError('CRC_PLUGIN_HOOK_FAILED', `plugin "${plugin}" failed in hook ${hook}: ${message}`, {
     cause: error,
     details: { plugin, hook, elapsedMs },
+    hint: `fix or update the plugin, or remove it (caracal plugin remove ${plugin})`,
+  });
+}
+
+/**
+ * A first-wins answer the hook's `check` refused. `details.problem` says what is wrong in the
+ * check's own words, which quote nothing of the answer, so a caller may show it.
+ */
+function answerUnusable(plugin: string, hook: HookName, problem: string): CaracalError {
+  return new CaracalError('CRC_PLUGIN_HOOK_FAILED', `plugin "${plugin}" returned an unusable answer from hook ${hook}: ${problem}`, {
+    details: { plugin, hook, problem },
     hint: `fix or update the plugin, or remove it (caracal plugin remove ${plugin})`,
   });
 }

@@ -13,6 +13,7 @@
  */
 
 import type { AuditEventInput } from '../audit/event.js';
+import { isResourceId } from '../domain/ids.js';
 
 /** Names of every hook. */
 export type HookName = keyof Hooks;
@@ -45,8 +46,9 @@ export interface TeardownContext {
 
 /**
  * The request as the Gateway received it, read-only. Header names are lower case; for observer
- * hooks (`onReceive`, `onResponse`) the Gateway leaves out `authorization`, so only deciders ever
- * see a credential.
+ * hooks (`onReceive`, `onResponse`) and `route` the Gateway leaves out `authorization` and, from
+ * the moment an identify plugin named them (so not for `onReceive`), its `credentialHeaders`, so
+ * only deciders see a credential.
  */
 export interface GatewayRequest {
   readonly requestId: string;
@@ -72,6 +74,20 @@ export interface Identity {
   readonly expiresAt?: number;
 }
 
+/**
+ * What an `identify` plugin returns: the caller, the resource its credential is for (one resource
+ * per credential), and which request headers carried the credential.
+ */
+export interface IdentifyResult extends Identity {
+  readonly resourceId: string;
+  /**
+   * The request headers that carried the credential (`x-api-key`), at most 16 names: the Gateway
+   * never forwards them upstream and leaves them out of what observers and `route` see.
+   * `Authorization` needs no mention: it never travels upstream anyway.
+   */
+  readonly credentialHeaders?: readonly string[];
+}
+
 /** Context of `onReceive`: an observer that sees every request before anything is decided. */
 export interface ReceiveContext {
   readonly request: GatewayRequest;
@@ -80,7 +96,12 @@ export interface ReceiveContext {
 /** Context of `identify`: runs for credentials the Gateway's own JWT check does not recognise. */
 export interface IdentifyContext {
   readonly request: GatewayRequest;
-  /** The `Authorization` header split into scheme and value (never log `value`). */
+  /**
+   * The `Authorization` header split into a lower-case scheme and its value (never log `value`).
+   * A scheme is an RFC 9110 token of at most 20 characters followed by whitespace and a value;
+   * anything else (a raw key as the whole header) is the value, with the scheme empty. Both are
+   * empty without `Authorization`.
+   */
   readonly credential: { readonly scheme: string; readonly value: string };
   /** The `X-Caracal-Resource` header, normalised, or null when absent. */
   readonly resourceId: string | null;
@@ -228,7 +249,7 @@ export interface Hooks {
   /** Observes every received request; cannot change or block it. */
   onReceive(ctx: ReceiveContext, hook: HookContext): MaybePromise<void>;
   /** Returns an identity for a credential the Gateway does not recognise, or undefined to pass. */
-  identify(ctx: IdentifyContext, hook: HookContext): MaybePromise<Identity | undefined>;
+  identify(ctx: IdentifyContext, hook: HookContext): MaybePromise<IdentifyResult | undefined>;
   /** Returns a route for a resource the store does not know, or undefined to pass. */
   route(ctx: RouteContext, hook: HookContext): MaybePromise<Route | undefined>;
   /** May deny a request the policy allowed; can never allow one the policy denied. */
@@ -267,6 +288,12 @@ export interface HookSpec {
   readonly failure: HookFailure;
   /** Plugin order; `reverse` for teardown so plugins stop in the opposite order they started. */
   readonly order?: 'reverse';
+  /**
+   * First-wins: what is wrong with an answer, in words that quote none of it, or undefined when
+   * it is usable. An unusable answer is that plugin's failure (reported naming it, then the
+   * failure rule applies), so a caller never gets one.
+   */
+  readonly check?: (answer: unknown) => string | undefined;
 }
 
 /** THE hook table: each hook's kind, timeout and failure rule, checked complete by the compiler. */
@@ -274,7 +301,7 @@ export const hookKinds = {
   setup: { kind: 'sequential', timeoutMs: 10_000, failure: 'abort' },
   teardown: { kind: 'sequential', timeoutMs: 5_000, failure: 'isolate', order: 'reverse' },
   onReceive: { kind: 'parallel', timeoutMs: 1_000, failure: 'isolate' },
-  identify: { kind: 'first-wins', timeoutMs: 2_000, failure: 'fail-closed' },
+  identify: { kind: 'first-wins', timeoutMs: 2_000, failure: 'fail-closed', check: identifyAnswerProblem },
   route: { kind: 'first-wins', timeoutMs: 1_000, failure: 'fail-closed' },
   authorize: { kind: 'deny-wins', timeoutMs: 1_000, failure: 'fail-closed' },
   // May fetch an upstream OAuth token (third-party provider), so it gets the longest budget.
@@ -291,7 +318,7 @@ export interface HookResults {
   setup: void;
   teardown: void;
   onReceive: void;
-  identify: Identity | undefined;
+  identify: IdentifyResult | undefined;
   route: Route | undefined;
   authorize: AuthorizeDecision;
   prepareUpstream: void;
@@ -301,6 +328,30 @@ export interface HookResults {
 
 /** The arguments of a hook without the trailing HookContext (what `runHook` takes). */
 export type HookArgs<N extends HookName> = Parameters<Hooks[N]> extends [...infer A, HookContext] ? A : never;
+
+/** An RFC 9110 §5.6.2 token: the syntax of a header field name (§5.1). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const MAX_CREDENTIAL_HEADERS = 16;
+
+/** What is wrong with an `identify` answer, in words that quote none of it, or undefined when it is a usable IdentifyResult. */
+export function identifyAnswerProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not an object';
+  const { zoneId, appId, scopes, resourceId, jti, expiresAt, credentialHeaders } = value as Record<string, unknown>;
+  if (typeof zoneId !== 'string' || zoneId === '') return 'zoneId must be a non-empty string';
+  if (typeof appId !== 'string' || appId === '') return 'appId must be a non-empty string';
+  if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string')) return 'scopes must be an array of strings';
+  // One resource per credential (DESIGN.md §4): an identity that names none cannot be checked against the route.
+  if (typeof resourceId !== 'string' || !isResourceId(resourceId)) return 'resourceId must name the resource the credential is for';
+  if (jti !== undefined && typeof jti !== 'string') return 'jti must be a string when present';
+  if (expiresAt !== undefined && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) return 'expiresAt must be a number of seconds when present';
+  if (
+    credentialHeaders !== undefined &&
+    (!Array.isArray(credentialHeaders) || credentialHeaders.length > MAX_CREDENTIAL_HEADERS || !credentialHeaders.every((name) => typeof name === 'string' && HEADER_NAME.test(name)))
+  ) {
+    return `credentialHeaders must be an array of at most ${MAX_CREDENTIAL_HEADERS} header names when present`;
+  }
+  return undefined;
+}
 
 // Compile-time check: HookResults names exactly the hooks.
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -39,6 +39,7 @@ export type {
   Hooks,
   HookSpec,
   IdentifyContext,
+  IdentifyResult,
   Identity,
   OutboundFetch,
   OutboundRequest,

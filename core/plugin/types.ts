@@ -9,7 +9,7 @@ import type { Hooks, UpstreamRefusalReason } from './hooks.js';
  * (`caracal: '^1'`); the loader refuses it when this version is outside the range. Bump the
  * minor for additions (new hooks, new optional fields), the major for anything a plugin could feel.
  */
-export const PLUGIN_API_VERSION = '1.1.0';
+export const PLUGIN_API_VERSION = '1.2.0';
 
 /** A top-level CLI command contributed by a plugin (the kernel, the Gateway, the console…). */
 export interface CommandContribution {

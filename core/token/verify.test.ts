@@ -5,7 +5,7 @@ import { mintAccessToken } from './mint.js';
 import type { MintInput } from './mint.js';
 import { forgeToken, makeZoneKey } from './test-support/token-fixtures.js';
 import { createTokenVerifier } from './verify.js';
-import type { TokenVerifierOptions, VerificationKey, VerifyFailureReason, VerifyResult } from './verify.js';
+import type { TokenVerifierOptions, VerificationKey, VerifyFailure, VerifyFailureReason, VerifyResult } from './verify.js';
 
 const issuer = 'http://127.0.0.1:4700';
 const zoneA = 'zn_01JZONEA000000000000000000';
@@ -62,7 +62,7 @@ function verifier(options: Partial<TokenVerifierOptions> & { clock?: { now: numb
   return createTokenVerifier({ issuer, keys: () => trusted, now: () => clock.now, ...options });
 }
 
-function refusal(result: VerifyResult): { reason: string; message: string } {
+function refusal(result: VerifyResult): VerifyFailure {
   if (result.ok) throw new Error('expected a refusal, the token was accepted');
   return result;
 }
@@ -134,6 +134,70 @@ describe('createTokenVerifier: the refusal matrix', () => {
     // A refusal never echoes the token (or its signature) back.
     const signature = token?.split('.')[2];
     if (signature !== undefined && signature.length > 8) expect(result.message).not.toContain(signature);
+  });
+});
+
+/**
+ * Only a value that is not a JWT at all is marked `notJwt` (the Gateway hands those, and only
+ * those, to identify plugins): a JWT refused as malformed for any other reason stays Caracal's.
+ */
+describe('createTokenVerifier: values that are not JWTs at all', () => {
+  const [h, p, s] = mint().split('.') as [string, string, string];
+  const notJwts: ReadonlyArray<readonly [string, string]> = [
+    ['a raw API key', 'sk_live_0123456789abcdef'],
+    ['two parts', `${h}.${p}`],
+    ['four parts', `${h}.${p}.${s}.AAAA`],
+    ['parts that are not base64url', `${h}.+${p}.${s}`],
+    ['a first part that is not JSON', `bm90IGpzb24.${p}.${s}`],
+    ['a first part that is a JSON array', forgeToken([1, 2], claims, es256)],
+  ];
+  it.each(notJwts)('marks %s as not a JWT', (_name, raw) => {
+    expect(refusal(verifier().verify(raw, resource))).toMatchObject({ reason: 'token_malformed', notJwt: true });
+  });
+
+  const malformedJwts: ReadonlyArray<readonly [string, () => string, VerifyFailureReason]> = [
+    ['a critical header extension', () => forgeToken({ ...header, crit: ['exp'] }, claims, es256), 'token_malformed'],
+    ['a payload that is not JSON', () => `${h}.bm90IGpzb24.${s}`, 'token_malformed'],
+    ['a forged signature', () => tamperPayload(mint()), 'signature_invalid'],
+    ['an unknown kid', () => forgeToken({ ...header, kid: 'key_01JUNKNOWN00000000000000000' }, claims, es256), 'kid_unknown'],
+  ];
+  it.each(malformedJwts)('does not mark a JWT refused for %s', (_name, make, reason) => {
+    const result = refusal(verifier().verify(make(), resource));
+    expect(result.reason).toBe(reason);
+    expect(result).not.toHaveProperty('notJwt');
+  });
+
+  it('does not mark a token whose verification failed unexpectedly (fail closed)', () => {
+    const v = verifier({
+      keys: () => {
+        throw new Error('key store gone');
+      },
+    });
+    const result = refusal(v.verify(mint(), resource));
+    expect(result.reason).toBe('token_malformed');
+    expect(result).not.toHaveProperty('notJwt');
+  });
+});
+
+describe('createTokenVerifier: the kid of a kid_unknown refusal', () => {
+  it('names the kid the header names, so a caller can look for that key', () => {
+    const kid = 'key_01JUNKNOWN00000000000000000';
+    expect(refusal(verifier().verify(forgeToken({ ...header, kid }, claims, es256), resource))).toMatchObject({ reason: 'kid_unknown', kid });
+  });
+
+  it('names none when the header names none (no key could ever verify it)', () => {
+    const result = refusal(verifier().verify(forgeToken({ alg: 'ES256', typ: 'at+jwt' }, claims, es256), resource));
+    expect(result.reason).toBe('kid_unknown');
+    expect(result).not.toHaveProperty('kid');
+  });
+
+  it('names the kid of a cached token whose key is no longer trusted', () => {
+    const keys = new Map(trusted);
+    const v = verifier({ keys: () => keys });
+    const token = mint();
+    expect(v.verify(token, resource).ok).toBe(true);
+    keys.delete(keyA.signing.kid);
+    expect(refusal(v.verify(token, resource))).toMatchObject({ reason: 'kid_unknown', kid: keyA.signing.kid });
   });
 });
 

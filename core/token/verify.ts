@@ -39,6 +39,15 @@ export interface VerifyFailure {
    * never handed out.
    */
   readonly authentic?: VerifiedToken;
+  /**
+   * Set on a `token_malformed` refusal of a value that is not a JWT at all: not three base64url
+   * parts, or a first part that is not a JSON object (RFC 7519 §7.2 steps 1–4), so an opaque token
+   * of another system. Never set for a JWT refused for anything else (a `crit` header, a payload
+   * that is not JSON), nor when verification failed unexpectedly.
+   */
+  readonly notJwt?: true;
+  /** The signing key a `kid_unknown` refusal names; absent when the header names none. */
+  readonly kid?: string;
 }
 
 export type VerifyResult = VerifiedToken | VerifyFailure;
@@ -172,16 +181,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     const firstDot = raw.indexOf('.');
     const lastDot = raw.lastIndexOf('.');
     if (firstDot <= 0 || lastDot === firstDot || raw.indexOf('.', firstDot + 1) !== lastDot) {
-      return fail('token_malformed', 'The access token is not a JWT (three base64url parts separated by dots).');
+      return notJwt('The access token is not a JWT (three base64url parts separated by dots).');
     }
     const headerPart = raw.slice(0, firstDot);
     const payloadPart = raw.slice(firstDot + 1, lastDot);
     const signaturePart = raw.slice(lastDot + 1);
     if (!BASE64URL.test(headerPart) || !BASE64URL.test(payloadPart) || (signaturePart !== '' && !BASE64URL.test(signaturePart))) {
-      return fail('token_malformed', 'The access token is not a JWT: its parts are not base64url.');
+      return notJwt('The access token is not a JWT: its parts are not base64url.');
     }
     const header = decodeJsonObject(headerPart);
-    if (header === undefined) return fail('token_malformed', 'The access token header is not a JSON object.');
+    if (header === undefined) return notJwt('The access token is not a JWT: its header is not a JSON object.');
 
     if (header.alg !== ACCESS_TOKEN_ALG) {
       return fail('alg_not_allowed', `The access token is signed with ${describe(header.alg)}; only ES256 is accepted.`);
@@ -306,16 +315,20 @@ function fail(reason: VerifyFailureReason, message: string, authentic?: Verified
   return authentic === undefined ? { ok: false, reason, message } : { ok: false, reason, message, authentic };
 }
 
+/** A value that is not a JWT at all (see VerifyFailure.notJwt). */
+function notJwt(message: string): VerifyFailure {
+  return { ok: false, reason: 'token_malformed', message, notJwt: true };
+}
+
 function expired(exp: number, authentic: VerifiedToken): VerifyFailure {
   return fail('token_expired', `The access token expired at ${isoSeconds(exp)}; request a new one.`, authentic);
 }
 
 function unknownKid(kid: string): VerifyFailure {
-  return fail(
-    'kid_unknown',
+  const message =
     `The access token is signed with key ${describe(kid)}, which this Gateway does not trust ` +
-      '(a key of another installation, or one retired and removed).',
-  );
+    '(a key of another installation, or one retired and removed).';
+  return { ok: false, reason: 'kid_unknown', message, kid };
 }
 
 function audienceMismatch(authentic: VerifiedToken, expected: string): VerifyFailure {
