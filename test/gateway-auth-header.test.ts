@@ -1,9 +1,9 @@
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActiveSigningKey } from '../core/token/keys.js';
 import { send, type HttpReply } from './support/http.js';
 import { startStack, type Seeded, type Stack } from './support/stack.js';
-import { decodeJws, signEs256, zoneSigningKey, type JsonObject } from './support/tokens.js';
+import { accessClaims, decodeJws, signEs256, nowSeconds, zoneSigningKey, type JsonObject } from './support/tokens.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
 /**
@@ -50,25 +50,10 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-const now = () => Math.floor(Date.now() / 1000);
+const now = nowSeconds;
 
 /** Claims the Gateway accepts for the seeded app and resource, with `overrides` applied. */
-function claims(overrides: JsonObject = {}): JsonObject {
-  const t = now();
-  return {
-    iss: stack.controlUrl,
-    sub: seeded.appId,
-    client_id: seeded.appId,
-    aud: seeded.resourceId,
-    scope: 'billing:read',
-    zone: seeded.zoneId,
-    jti: randomUUID(),
-    iat: t,
-    nbf: t,
-    exp: t + 600,
-    ...overrides,
-  };
-}
+const claims = (overrides: JsonObject = {}): JsonObject => accessClaims(stack.controlUrl, seeded, overrides);
 
 const call = (headers: Record<string, string>, path = '/v1/x', method = 'GET') => send(`${stack.gatewayUrl}${path}`, { method, headers });
 const withToken = (token: string) => ({ authorization: `Bearer ${token}`, 'x-caracal-resource': seeded.resourceId });

@@ -1,11 +1,11 @@
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActiveSigningKey } from '../core/token/keys.js';
 import { parseRawResponse, send, sendRaw, type HttpReply } from './support/http.js';
 import { readLedger } from './support/ledger.js';
 import { freePort, startStack, type Seeded, type Stack } from './support/stack.js';
-import { decodeJws, signEs256, signHs256, unsigned, zoneSigningKey, type JsonObject } from './support/tokens.js';
+import { accessClaims, decodeJws, signEs256, signHs256, unsigned, nowSeconds, zoneSigningKey, type JsonObject } from './support/tokens.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
 /**
@@ -79,25 +79,10 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-const now = () => Math.floor(Date.now() / 1000);
+const now = nowSeconds;
 
 /** Claims the Gateway accepts for the seeded app and resource, with `overrides` applied. */
-function claims(overrides: JsonObject = {}): JsonObject {
-  const t = now();
-  return {
-    iss: stack.controlUrl,
-    sub: seeded.appId,
-    client_id: seeded.appId,
-    aud: seeded.resourceId,
-    scope: 'billing:read',
-    zone: seeded.zoneId,
-    jti: randomUUID(),
-    iat: t,
-    nbf: t,
-    exp: t + 600,
-    ...overrides,
-  };
-}
+const claims = (overrides: JsonObject = {}): JsonObject => accessClaims(stack.controlUrl, seeded, overrides);
 
 function forged(overrides: JsonObject = {}, header: JsonObject = {}, signer: ActiveSigningKey = key): string {
   return signEs256(signer.privateKey, { alg: 'ES256', typ: 'at+jwt', kid: signer.kid, ...header }, claims(overrides));

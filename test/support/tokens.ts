@@ -1,4 +1,4 @@
-import { createHmac, sign, type KeyObject } from 'node:crypto';
+import { createHmac, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { homePaths } from '../../core/config/paths.js';
 import { deriveSubkeys, loadMasterKey } from '../../core/crypto/master-key.js';
 import { openStore } from '../../core/store/open-store.js';
@@ -57,3 +57,28 @@ export async function zoneSigningKey(home: string, zoneId: string): Promise<Acti
     await store.close();
   }
 }
+
+/** The current time in JWT seconds. */
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * Access-token claims the Gateway accepts for an app and resource of a stack (issuer, audience,
+ * zone, a fresh jti, valid for ten minutes), with `overrides` applied.
+ */
+export function accessClaims(issuer: string, seeded: { readonly appId: string; readonly resourceId: string; readonly zoneId: string }, overrides: JsonObject = {}): JsonObject {
+  const t = nowSeconds();
+  return {
+    iss: issuer,
+    sub: seeded.appId,
+    client_id: seeded.appId,
+    aud: seeded.resourceId,
+    scope: 'billing:read',
+    zone: seeded.zoneId,
+    jti: randomUUID(),
+    iat: t,
+    nbf: t,
+    exp: t + 600,
+    ...overrides,
+  };
+}
+
