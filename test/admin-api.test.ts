@@ -452,6 +452,9 @@ describe('policy sets, activation, rollback and simulation', () => {
     expect(refused.status).toBe(422);
     expect((await api('GET', `${Z}/policy-sets/ghostly`)).status).toBe(404);
     expect((await api('POST', `${Z}/policy-sets`, { name: 'empty-member', policies: [{ policy: 'later' }] })).status).toBe(422);
+    const twice = await api('POST', `${Z}/policy-sets`, { name: 'twice', policies: [{ policy: 'billing', version: 1 }, { policy: 'billing' }] });
+    expect(twice.status).toBe(422);
+    expect((await api('GET', `${Z}/policy-sets/twice`)).status).toBe(404);
 
     const created = await api('POST', `${Z}/policy-sets`, { name: 'main', policies: [{ policy: 'billing', version: 1 }] });
     expect(created.status).toBe(201);

@@ -59,7 +59,7 @@ describe('policy service (SQLite store)', () => {
   async function twoVersions() {
     const { policy } = await service.createPolicy({ zoneId: zone.id, name: 'billing', source: policyText('"GET"') });
     await service.addVersion(policy.id, { source: policyText('"GET", "POST"') });
-    const set = await service.createPolicySet({ zoneId: zone.id, name: 'main' });
+    const { policySet: set } = await service.createPolicySet({ zoneId: zone.id, name: 'main' });
     await service.createSetVersion(zone.id, set.id, [{ policyId: policy.id, version: 1 }]);
     await service.createSetVersion(zone.id, set.id, [{ policyId: policy.id, version: 2 }]);
     return { policy, set };
@@ -198,6 +198,24 @@ describe('policy service (SQLite store)', () => {
     expect((await store.listPolicySetVersions(set.id)).map((v) => v.version)).toEqual([1, 2]);
   });
 
+  it('creates a set with its version 1, checked like any set version: refused members leave no set', async () => {
+    const { policy } = await service.createPolicy({ zoneId: zone.id, name: 'billing', source: policyText('"GET"') });
+    const other = await store.createZone({ name: 'other', kind: 'evaluation' });
+    const once = [{ policyId: policy.id, version: 1 }];
+    expect((await failure(service.createPolicySet({ zoneId: zone.id, name: 'main' }, []))).message).toMatch(/at least one/);
+    const twice = [...once, { policyId: policy.id, version: 1 }];
+    expect((await failure(service.createPolicySet({ zoneId: zone.id, name: 'main' }, twice))).message).toMatch(/appears twice/);
+    expect((await failure(service.createPolicySet({ zoneId: zone.id, name: 'main' }, [{ policyId: policy.id, version: 2 }]))).code).toBe('CRC_VALIDATION');
+    expect((await failure(service.createPolicySet({ zoneId: other.id, name: 'main' }, once))).code).toBe('CRC_VALIDATION');
+    expect((await store.listPolicySets(zone.id)).items).toEqual([]);
+    expect((await store.listPolicySets(other.id)).items).toEqual([]);
+
+    const { policySet, version } = await service.createPolicySet({ zoneId: zone.id, name: 'main' }, once);
+    expect(policySet.latestVersion).toBe(1);
+    expect(version).toMatchObject({ policySetId: policySet.id, version: 1, policies: once });
+    expect((await service.activate(zone.id, policySet.id, 1)).active).toMatchObject({ policySetId: policySet.id, version: 1 });
+  });
+
   it('compiles a set version once: versions are immutable', async () => {
     const { set } = await twoVersions();
     const a = await service.loadMatcher(zone.id, set.id, 2);
@@ -233,7 +251,7 @@ describe('policy service (SQLite store)', () => {
   it('creates and activates the starter policy guided setup uses', async () => {
     const starter = buildStarterPolicy({ app: APP, resource: 'billing-api', scopes: ['billing:read'] });
     const { policy } = await service.createPolicy({ zoneId: zone.id, name: 'starter', source: starter.source });
-    const set = await service.createPolicySet({ zoneId: zone.id, name: 'default' });
+    const { policySet: set } = await service.createPolicySet({ zoneId: zone.id, name: 'default' });
     const version = await service.createSetVersion(zone.id, set.id, [{ policyId: policy.id, version: 1 }]);
     await service.activate(zone.id, set.id, version.version);
     const matcher = await service.loadActiveMatcher(zone.id);

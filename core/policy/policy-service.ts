@@ -1,6 +1,6 @@
-import type { ActivePolicySet, Policy, PolicyFormat, PolicyRef, PolicySet, PolicySetVersion, PolicyVersion } from '../domain/types.js';
+import type { ActivePolicySet, Policy, PolicyFormat, PolicyRef, PolicySetVersion, PolicyVersion } from '../domain/types.js';
 import { CaracalError } from '../errors.js';
-import type { NewPolicySet, Store } from '../store/store.js';
+import type { CreatedPolicySet, NewPolicySet, Store } from '../store/store.js';
 import { compilePolicySet, inactiveMatcher, type PolicyMatcher } from './compile.js';
 import { detectPolicyFormat, parsePolicyDocument, validatePolicyRules } from './document.js';
 import type { Decision, MintDecision, MintQuery, PolicyDocument, RequestQuery } from './types.js';
@@ -32,7 +32,11 @@ export interface PolicyService {
   createPolicy(input: NewPolicyWithSource): Promise<{ readonly policy: Policy; readonly version: PolicyVersion }>;
   /** Appends an immutable version to a policy; nothing is stored when the document is invalid. */
   addVersion(policyId: string, input: PolicySource): Promise<PolicyVersion>;
-  createPolicySet(input: NewPolicySet): Promise<PolicySet>;
+  /**
+   * Creates a policy set and, when members are given, its version 1 (checked as createSetVersion
+   * checks them) in one store transaction: refused members leave no set behind.
+   */
+  createPolicySet(input: NewPolicySet, firstVersion?: readonly PolicyRef[]): Promise<CreatedPolicySet>;
   /** Appends an immutable set version: an ordered list of existing policy versions of the zone. */
   createSetVersion(zoneId: string, policySetId: string, policies: readonly PolicyRef[]): Promise<PolicySetVersion>;
   /** Makes a set version the zone's active one (one store transaction); it is compiled first. */
@@ -56,6 +60,22 @@ export interface PolicyService {
 
 /** How many compiled set versions a service keeps (they are immutable, so never stale). */
 const CACHE_SIZE = 16;
+
+/** Refuses set members the store would take but no set should have: none at all, or a policy twice. */
+function checkSetMembers(subject: string, policies: readonly PolicyRef[]): void {
+  if (policies.length === 0) {
+    throw new CaracalError('CRC_VALIDATION', `A version of ${subject} needs at least one policy version.`, {
+      hint: 'to deny everything in the zone, deactivate its policy set instead',
+    });
+  }
+  const seen = new Set<string>();
+  for (const ref of policies) {
+    if (seen.has(ref.policyId)) {
+      throw new CaracalError('CRC_VALIDATION', `Policy ${ref.policyId} appears twice in the new version of ${subject}: list each policy once.`);
+    }
+    seen.add(ref.policyId);
+  }
+}
 
 /** Creates the policy service over a store. */
 export function createPolicyService(store: Store): PolicyService {
@@ -132,25 +152,18 @@ export function createPolicyService(store: Store): PolicyService {
       return store.addPolicyVersion(policyId, { format, source: input.source, rules: document.rules });
     },
 
-    createPolicySet: (input) => store.createPolicySet(input),
+    async createPolicySet(input, firstVersion) {
+      if (firstVersion !== undefined) checkSetMembers(`policy set ${input.name}`, firstVersion);
+      // One store call, one transaction: a refused version 1 never leaves an empty set behind.
+      return store.createPolicySet(input, firstVersion);
+    },
 
     async createSetVersion(zoneId, policySetId, policies) {
       const set = await store.getPolicySet(zoneId, policySetId);
       if (set === undefined || set.id !== policySetId) {
         throw new CaracalError('CRC_NOT_FOUND', `Policy set ${policySetId} does not exist in zone ${zoneId}.`);
       }
-      if (policies.length === 0) {
-        throw new CaracalError('CRC_VALIDATION', `A version of policy set ${policySetId} needs at least one policy version.`, {
-          hint: 'to deny everything in the zone, deactivate its policy set instead',
-        });
-      }
-      const seen = new Set<string>();
-      for (const ref of policies) {
-        if (seen.has(ref.policyId)) {
-          throw new CaracalError('CRC_VALIDATION', `Policy ${ref.policyId} appears twice in the new version of policy set ${policySetId}: list each policy once.`);
-        }
-        seen.add(ref.policyId);
-      }
+      checkSetMembers(`policy set ${policySetId}`, policies);
       return store.addPolicySetVersion(policySetId, policies);
     },
 

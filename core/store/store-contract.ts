@@ -5,7 +5,7 @@ import { GENESIS_HASH, hashEvent } from '../audit/chain.js';
 import { open, seal } from '../crypto/seal.js';
 import { generateClientSecret, hashSecret } from '../crypto/secrets.js';
 import { isId } from '../domain/ids.js';
-import type { SigningKey, Zone } from '../domain/types.js';
+import type { PolicyRef, SigningKey, Zone } from '../domain/types.js';
 import type { NewPolicyVersion, Store } from './store.js';
 
 /** What a Store implementation hands the contract suite: a fresh, empty store and its disposal. */
@@ -102,8 +102,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const provider = await store.createProvider(providerInput(z.id));
         await store.createResource({ zoneId: z.id, id: 'billing', scopes: ['r'], upstreamUrl: 'http://127.0.0.1:9', providerId: provider.id });
         const { policy } = await store.createPolicy({ zoneId: z.id, name: 'p' }, emptyVersion);
-        const set = await store.createPolicySet({ zoneId: z.id, name: 's' });
-        await store.addPolicySetVersion(set.id, [{ policyId: policy.id, version: 1 }]);
+        const { policySet: set } = await store.createPolicySet({ zoneId: z.id, name: 's' }, [{ policyId: policy.id, version: 1 }]);
         await store.activatePolicySet(z.id, set.id, 1);
         await store.createSigningKey(signingKey(z.id));
         await store.addRevocation(revocation(z.id, 'jti', 'tok_1', future(60)));
@@ -419,18 +418,81 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     });
 
     describe('policy sets, activation and history', () => {
-      async function setup() {
+      /** A zone with policy p (versions 1 and 2) and policy q (version 1). */
+      async function policies() {
         const z = await zone();
         const { policy } = await store.createPolicy({ zoneId: z.id, name: 'p' }, emptyVersion);
         await store.addPolicyVersion(policy.id, emptyVersion);
         const { policy: other } = await store.createPolicy({ zoneId: z.id, name: 'q' }, emptyVersion);
-        const set = await store.createPolicySet({ zoneId: z.id, name: 'default' });
-        return { z, policy, other, set };
+        return { z, policy, other };
       }
+
+      async function setup() {
+        const made = await policies();
+        const { policySet: set, version } = await store.createPolicySet({ zoneId: made.z.id, name: 'default' });
+        expect(version).toBeNull();
+        return { ...made, set };
+      }
+
+      it('creates a policy set with its version 1 in one call', async () => {
+        const { z, policy, other } = await policies();
+        const members = [
+          { policyId: other.id, version: 1 },
+          { policyId: policy.id, version: 2 },
+        ];
+        const { policySet: set, version: v1 } = await store.createPolicySet(
+          { zoneId: z.id, name: 'default', description: 'first set' },
+          members,
+        );
+        expect(isId('policySet', set.id)).toBe(true);
+        expect(set).toMatchObject({ zoneId: z.id, name: 'default', description: 'first set', latestVersion: 1 });
+        expect(v1).toMatchObject({ policySetId: set.id, version: 1, policies: members });
+        expect(await store.getPolicySet(z.id, 'default')).toEqual(set);
+        expect(await store.listPolicySetVersions(set.id)).toEqual([v1]);
+        expect((await store.addPolicySetVersion(set.id, [{ policyId: policy.id, version: 1 }])).version).toBe(2);
+      });
+
+      it('creates a policy set without a version when no first version is given', async () => {
+        const { z, set } = await setup();
+        expect(set.latestVersion).toBe(0);
+        expect(await store.getPolicySet(z.id, 'default')).toEqual(set);
+        expect(await store.listPolicySetVersions(set.id)).toEqual([]);
+      });
+
+      // The set row would be written first; refused members must take it back with them.
+      it.each<[string, (made: Awaited<ReturnType<typeof policies>>) => PolicyRef[] | Promise<PolicyRef[]>]>([
+        ['a policy version that does not exist', ({ policy }) => [{ policyId: policy.id, version: 9 }]],
+        ['a policy that does not exist', () => [{ policyId: 'pol_01J0000000000000000000000A', version: 1 }]],
+        [
+          'a policy of another zone',
+          async () => {
+            const elsewhere = await zone('elsewhere');
+            const { policy: foreign } = await store.createPolicy({ zoneId: elsewhere.id, name: 'p' }, emptyVersion);
+            return [{ policyId: foreign.id, version: 1 }];
+          },
+        ],
+        [
+          'the same policy twice',
+          ({ policy }) => [
+            { policyId: policy.id, version: 1 },
+            { policyId: policy.id, version: 2 },
+          ],
+        ],
+      ])('leaves no policy set behind when its first version is refused: %s', async (_label, members) => {
+        const made = await policies();
+        const { z, policy } = made;
+        await expect(store.createPolicySet({ zoneId: z.id, name: 'default' }, await members(made))).rejects.toMatchObject({
+          code: 'CRC_VALIDATION',
+        });
+        expect((await store.listPolicySets(z.id)).items).toEqual([]);
+        expect(await store.getPolicySet(z.id, 'default')).toBeUndefined();
+        const { policySet, version } = await store.createPolicySet({ zoneId: z.id, name: 'default' }, [{ policyId: policy.id, version: 1 }]);
+        expect(version?.version).toBe(1);
+        expect((await store.listPolicySets(z.id)).items).toEqual([policySet]);
+      });
 
       it('numbers set versions and keeps the order of their members', async () => {
         const { z, policy, other, set } = await setup();
-        expect(isId('policySet', set.id)).toBe(true);
         const v1 = await store.addPolicySetVersion(set.id, [{ policyId: policy.id, version: 1 }]);
         const members = [
           { policyId: other.id, version: 1 },

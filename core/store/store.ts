@@ -85,7 +85,12 @@ export interface Store {
   listPolicyVersions(policyId: string): Promise<readonly PolicyVersion[]>;
 
   // Policy sets, their immutable versions, and the active pointer (one per zone)
-  createPolicySet(input: NewPolicySet): Promise<PolicySet>;
+  /**
+   * Creates a policy set and, when given, its version 1 in one transaction, the members checked as
+   * addPolicySetVersion checks them: refused members leave no set behind. `version` is null
+   * exactly when `firstVersion` is omitted.
+   */
+  createPolicySet(input: NewPolicySet, firstVersion?: readonly PolicyRef[]): Promise<CreatedPolicySet>;
   getPolicySet(zoneId: string, ref: string): Promise<PolicySet | undefined>;
   listPolicySets(zoneId: string, options?: ListOptions): Promise<Page<PolicySet>>;
   /** Appends version latest+1 atomically; every referenced policy version must exist in the zone. */
@@ -209,4 +214,10 @@ export interface NewPolicySet {
   readonly zoneId: string;
   readonly name: string;
   readonly description?: string;
+}
+
+/** A policy set as just created, with its version 1 when a first version was given. */
+export interface CreatedPolicySet {
+  readonly policySet: PolicySet;
+  readonly version: PolicySetVersion | null;
 }

@@ -170,14 +170,13 @@ export function policySetRoutes(app: FastifyInstance, ctx: ControlContext): void
   app.post<{ Params: { zone: string } }>('/v1/zones/:zone/policy-sets', async (request, reply) => {
     const zone = await requireZone(ctx, request.params.zone);
     const input = parseInput(setCreate, request.body, 'policy set');
-    // Resolve the members before creating anything, so a bad reference stores nothing.
+    // Names resolve first, so a bad reference is refused with its path; the set and its version 1
+    // are then written in one transaction, so a version the store refuses leaves no set behind.
     const refs = input.policies === undefined ? undefined : await resolveMembers(ctx, zone, input.policies);
-    let set = await service.createPolicySet({ zoneId: zone.id, name: input.name, description: input.description });
-    let version: PolicySetVersion | undefined;
-    if (refs !== undefined) {
-      version = await service.createSetVersion(zone.id, set.id, refs);
-      set = { ...set, latestVersion: version.version };
-    }
+    const { policySet: set, version } = await service.createPolicySet(
+      { zoneId: zone.id, name: input.name, description: input.description },
+      refs,
+    );
     recordChange(ctx, request.id, {
       zone: zone.id,
       action: 'policy_set.create',

@@ -10,7 +10,7 @@ import type {
   PolicyVersion,
 } from '../../domain/types.js';
 import { CaracalError } from '../../errors.js';
-import type { CreatedPolicy, NewPolicy, NewPolicySet, NewPolicyVersion } from '../store.js';
+import type { CreatedPolicy, CreatedPolicySet, NewPolicy, NewPolicySet, NewPolicyVersion } from '../store.js';
 import { checkName, checkOneOf, checkVersion, isList } from './checks.js';
 import { pageLimit } from './paging.js';
 import { toActive, toPolicySetVersion, toPolicyVersion, toVersioned } from './rows.js';
@@ -84,8 +84,14 @@ export class SqlitePolicies {
 
   // Policy sets
 
-  createPolicySet(input: NewPolicySet): Promise<PolicySet> {
-    return this.#db.write(() => this.#createVersioned('policy_sets', 'policy set', input));
+  createPolicySet(input: NewPolicySet, firstVersion?: readonly PolicyRef[]): Promise<CreatedPolicySet> {
+    return this.#db.write(() => {
+      const policySet = this.#createVersioned('policy_sets', 'policy set', input);
+      if (firstVersion === undefined) return { policySet, version: null };
+      // Same transaction as the set row: refused members roll the set back with them.
+      const version = this.#insertSetVersion(policySet, firstVersion);
+      return { policySet: { ...policySet, latestVersion: version.version }, version };
+    });
   }
 
   getPolicySet(zoneId: string, ref: string): Promise<PolicySet | undefined> {
@@ -105,21 +111,7 @@ export class SqlitePolicies {
     return this.#db.write(() => {
       const set = this.#db.sql('SELECT * FROM policy_sets WHERE id = ?').get(policySetId) as VersionedRow | undefined;
       if (set === undefined) throw notFound(`Policy set ${policySetId}`);
-      const members = this.#checkMembers(set.zone_id, policies);
-      const version: PolicySetVersion = {
-        policySetId,
-        version: set.latest_version + 1,
-        policies: members,
-        createdAt: now(),
-      };
-      this.#db.sql('INSERT INTO policy_set_versions (policy_set_id, version, policies, created_at) VALUES (?, ?, ?, ?)').run(
-        policySetId,
-        version.version,
-        JSON.stringify(members),
-        version.createdAt,
-      );
-      this.#db.sql('UPDATE policy_sets SET latest_version = ? WHERE id = ?').run(version.version, policySetId);
-      return version;
+      return this.#insertSetVersion(toVersioned(set), policies);
     });
   }
 
@@ -244,6 +236,25 @@ export class SqlitePolicies {
       'INSERT INTO policy_versions (policy_id, version, format, source, rules, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ).run(policy.id, version.version, version.format, version.source, rules, version.createdAt);
     this.#db.sql('UPDATE policies SET latest_version = ? WHERE id = ?').run(version.version, policy.id);
+    return version;
+  }
+
+  /** Checks the members and stores version latest+1 of a policy set; call inside a write transaction. */
+  #insertSetVersion(set: Pick<PolicySet, 'id' | 'zoneId' | 'latestVersion'>, policies: readonly PolicyRef[]): PolicySetVersion {
+    const members = this.#checkMembers(set.zoneId, policies);
+    const version: PolicySetVersion = {
+      policySetId: set.id,
+      version: set.latestVersion + 1,
+      policies: members,
+      createdAt: now(),
+    };
+    this.#db.sql('INSERT INTO policy_set_versions (policy_set_id, version, policies, created_at) VALUES (?, ?, ?, ?)').run(
+      set.id,
+      version.version,
+      JSON.stringify(members),
+      version.createdAt,
+    );
+    this.#db.sql('UPDATE policy_sets SET latest_version = ? WHERE id = ?').run(version.version, set.id);
     return version;
   }
 

@@ -19,6 +19,7 @@ import type {
   AppPatch,
   AuditTail,
   CreatedPolicy,
+  CreatedPolicySet,
   NewApp,
   NewPolicy,
   NewPolicySet,
@@ -147,7 +148,8 @@ export class SqliteStore implements Store {
     this.#policies.getPolicyVersion(policyId, version);
   listPolicyVersions = (policyId: string): Promise<readonly PolicyVersion[]> => this.#policies.listPolicyVersions(policyId);
 
-  createPolicySet = (input: NewPolicySet): Promise<PolicySet> => this.#policies.createPolicySet(input);
+  createPolicySet = (input: NewPolicySet, firstVersion?: readonly PolicyRef[]): Promise<CreatedPolicySet> =>
+    this.#policies.createPolicySet(input, firstVersion);
   getPolicySet = (zoneId: string, ref: string): Promise<PolicySet | undefined> => this.#policies.getPolicySet(zoneId, ref);
   listPolicySets = (zoneId: string, options?: ListOptions): Promise<Page<PolicySet>> =>
     this.#policies.listPolicySets(zoneId, options);
