@@ -67,7 +67,7 @@ import { forwardedReasons, refusals, type ForwardedReason, type RefusalReason } 
 import { sendRefusal } from './respond.js';
 import type { VerifiedToken, VerifyFailure } from '../core/token/verify.js';
 import { closestResource } from './closest-resource.js';
-import type { GatewayState, RoutedResource } from './state.js';
+import type { GatewayState, RoutedResource, StandingClaims } from './state.js';
 
 /** The request limits (DESIGN.md §5), configurable (run-gateway.ts limitsFromEnv). */
 export interface GatewayLimits {
@@ -315,7 +315,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   function identified(req: IncomingMessage, res: ServerResponse, ex: Exchange, target: SplitTarget, state: GatewayState, verified: VerifiedToken): void {
     ex.token = verified;
-    const standing = state.standing(verified);
+    const standing = state.standing(verified.claims);
     if (standing === 'app_unknown') return refuseOrRefresh(req, res, ex, target, state, standing);
     if (standing !== null) return refuse(req, res, ex, standing);
     findRoute(req, res, ex, target, state, verified.claims.zone);
@@ -537,24 +537,12 @@ function callerIdentity(ex: Exchange): Identity {
 }
 
 /**
- * A plugin identity in the shape the standing check reads (gateway/state.ts): its app, and its
+ * A plugin identity as the standing check reads it (gateway/state.ts): its app and zone, and its
  * `jti` for a revocation by token ID. Its issue time is unknown, so `iat` is 0: while an app
  * revocation (the kill switch) is live it refuses the app's plugin identities too.
  */
-function standingOf(identity: Identity): VerifiedToken {
-  const claims = {
-    iss: '',
-    sub: identity.appId,
-    client_id: identity.appId,
-    aud: identity.resourceId ?? '',
-    scope: identity.scopes.join(' '),
-    zone: identity.zoneId,
-    jti: identity.jti ?? '',
-    iat: 0,
-    nbf: 0,
-    exp: identity.expiresAt ?? 0,
-  };
-  return { ok: true, claims, scopes: identity.scopes, kid: '' };
+function standingOf(identity: Identity): StandingClaims {
+  return { sub: identity.appId, client_id: identity.appId, zone: identity.zoneId, jti: identity.jti ?? '', iat: 0 };
 }
 
 /** The identity an identify plugin vouched for, without its transport details (`credentialHeaders`) or anything else it added. */

@@ -304,8 +304,7 @@ export async function createGatewayRuntime(options: GatewayRuntimeOptions): Prom
     checks,
     verify: (raw, resourceId) => current.verify(raw, resourceId),
     refresh,
-    standing(token): RefusalReason | null {
-      const claims = token.claims;
+    standing(claims): RefusalReason | null {
       const found = revocations.find(claims);
       if (found !== undefined) return found.kind === 'app' ? 'app_revoked' : 'token_revoked';
       const app = snapshot.apps.get(claims.sub);

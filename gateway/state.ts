@@ -1,7 +1,9 @@
 import type { Dispatcher } from 'undici';
 import type { OutboundFetch, Route, UpstreamProvider } from '../core/plugin/hooks.js';
 import type { PolicyMatcher } from '../core/policy/compile.js';
-import type { VerifiedToken, VerifyResult } from '../core/token/verify.js';
+import type { AccessTokenClaims } from '../core/token/claims.js';
+import type { RevocableClaims } from '../core/token/revocations.js';
+import type { VerifyResult } from '../core/token/verify.js';
 import type { RefusalReason } from './refusals.js';
 
 /** Where a resource forwards to: the upstream split once into origin and base path. */
@@ -66,10 +68,10 @@ export interface GatewayState {
    */
   refresh(kid?: string): Promise<void>;
   /**
-   * Whether a verified token (or a plugin identity in its shape) may still be used: revoked, app
-   * revoked or disabled, or `app_unknown` when its app is gone or is not an app of its zone.
+   * Whether a caller (a verified token's claims, or a plugin identity's) may still be used: revoked,
+   * app revoked or disabled, or `app_unknown` when its app is gone or is not an app of its zone.
    */
-  standing(token: VerifiedToken): RefusalReason | null;
+  standing(caller: StandingClaims): RefusalReason | null;
   resource(zoneId: string, resourceId: string): RoutedResource | undefined;
   /** The IDs of a zone's resources; a scan, so only for "did you mean" on a refusal (never on the allowed path). */
   resourceIds(zoneId: string): string[];
@@ -78,6 +80,9 @@ export interface GatewayState {
   /** The zone's compiled active policy set (denies everything when none is active). */
   matcher(zoneId: string): PolicyMatcher;
 }
+
+/** What the standing check reads of a caller: its app and zone, and what a revocation matches. */
+export type StandingClaims = RevocableClaims & Pick<AccessTokenClaims, 'sub' | 'zone'>;
 
 /** What the standing check knows of an app: its zone (an app is known only there) and whether it is disabled. */
 export interface AppStanding {
